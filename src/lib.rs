@@ -1,0 +1,14 @@
+//! bpflink: a libbpf-compatible BPF loader that adds static and dynamic linking of BPF programs.
+//!
+//! Layers, each in its own module (see ARCHITECTURE.md):
+//! - [`btf`]: the BTF and `.BTF.ext` model, parser and writer (plain data).
+//! - [`object`]: a BPF ELF relocatable object parsed into a plain, deterministic spec.
+//! - [`sys`]: thin wrappers over the `bpf(2)` syscall and the kernel UAPI bindings.
+//! - [`capi`]: the C ABI (libbpf-compatible plus `bpflink_*`), a thin panic-guarded layer.
+//! - [`inspect`]: human and JSON reports of an object spec.
+
+pub mod btf;
+pub mod capi;
+pub mod inspect;
+pub mod object;
+pub mod sys;

@@ -1,0 +1,2 @@
+#include <linux/bpf.h>
+#include <linux/btf.h>
