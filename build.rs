@@ -11,7 +11,9 @@ fn main() {
         .header("src/sys/uapi_wrapper.h")
         .allowlist_type("bpf_.*|btf_.*|sk_action|xdp_action|__sk_buff|xdp_md")
         .allowlist_var("BPF_.*|BTF_.*|XDP_.*")
-        .constified_enum_module(".*")
+        // Named enums become modules (`bpf_prog_type::BPF_PROG_TYPE_XDP`); anonymous ones
+        // (`BPF_ANY`, `BTF_KIND_INT`, ...) stay plain constants.
+        .constified_enum_module("bpf_.*|btf_.*|sk_action|xdp_action")
         .derive_default(true)
         .layout_tests(false)
         .generate_comments(false)

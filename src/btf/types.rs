@@ -68,6 +68,22 @@ impl Kind {
     }
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Kind {
+    /// Modifiers and typedefs: kinds that only qualify or rename the type they refer to.
+    pub fn is_modifier_or_typedef(self) -> bool {
+        matches!(
+            self,
+            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
+        )
+    }
+}
+
 /// `BTF_INT_*` encoding bits.
 pub const INT_SIGNED: u8 = 1 << 0;
 pub const INT_CHAR: u8 = 1 << 1;
@@ -282,6 +298,39 @@ impl BtfType {
                 params.iter_mut().for_each(|p| f(&mut p.type_id))
             }
             TypeKind::Datasec { vars, .. } => vars.iter_mut().for_each(|v| f(&mut v.type_id)),
+        }
+    }
+
+    /// Calls `f` on every type id this type refers to, in encoding order, without copying.
+    pub fn for_each_type_id(&self, mut f: impl FnMut(TypeId)) {
+        match &self.kind {
+            TypeKind::Void
+            | TypeKind::Int { .. }
+            | TypeKind::Enum { .. }
+            | TypeKind::Enum64 { .. }
+            | TypeKind::Fwd { .. }
+            | TypeKind::Float { .. } => {}
+            TypeKind::Ptr { target }
+            | TypeKind::Typedef { target }
+            | TypeKind::Volatile { target }
+            | TypeKind::Const { target }
+            | TypeKind::Restrict { target }
+            | TypeKind::TypeTag { target }
+            | TypeKind::DeclTag { target, .. } => f(*target),
+            TypeKind::Func { proto, .. } => f(*proto),
+            TypeKind::Var { type_id, .. } => f(*type_id),
+            TypeKind::Array { elem, index, .. } => {
+                f(*elem);
+                f(*index)
+            }
+            TypeKind::Struct { members, .. } | TypeKind::Union { members, .. } => {
+                members.iter().for_each(|m| f(m.type_id))
+            }
+            TypeKind::FuncProto { ret, params } => {
+                f(*ret);
+                params.iter().for_each(|p| f(p.type_id))
+            }
+            TypeKind::Datasec { vars, .. } => vars.iter().for_each(|v| f(v.type_id)),
         }
     }
 

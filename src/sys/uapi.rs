@@ -4,9 +4,153 @@
 
 include!(concat!(env!("OUT_DIR"), "/uapi.rs"));
 
-/// Constants newer than the build machine's UAPI headers (Debian 12 ships 6.1 headers).
-/// This is the only place where kernel ABI values are written by hand.
+/// Kernel ABI values newer than the build machine's UAPI headers (Debian 12 ships 6.1 headers),
+/// up to Linux 6.12. This is the only place where kernel ABI values are written by hand; each
+/// says which kernel introduced it. Values are taken from the upstream `include/uapi/linux/bpf.h`.
+/// Fields that later kernels appended to a command's part of `union bpf_attr` are given as byte
+/// offsets into the union (written with `sys::Attr::set_u32`/`set_u64`); the unit tests below
+/// check that each one sits right after the last field the 6.1 layout has.
 pub mod newer {
     /// `BTF_KIND_ENUM64` exists in 6.0 headers already; listed here for clarity of what we rely on.
     pub const BTF_KIND_MAX_KNOWN: u32 = 19;
+
+    // ---- enum bpf_cmd ----
+    /// 6.9: create a BPF token from a delegating bpffs.
+    pub const BPF_TOKEN_CREATE: super::bpf_cmd::Type = 36;
+
+    // ---- enum bpf_map_type ----
+    /// 6.2: cgroup local storage keyed by cgroup fd.
+    pub const BPF_MAP_TYPE_CGRP_STORAGE: super::bpf_map_type::Type = 32;
+    /// 6.9: memory region shared between a program and user space.
+    pub const BPF_MAP_TYPE_ARENA: super::bpf_map_type::Type = 33;
+
+    // ---- enum bpf_prog_type ----
+    /// 6.4: netfilter hook programs.
+    pub const BPF_PROG_TYPE_NETFILTER: super::bpf_prog_type::Type = 32;
+
+    // ---- enum bpf_attach_type ----
+    /// 6.4: struct_ops link attach type.
+    pub const BPF_STRUCT_OPS: super::bpf_attach_type::Type = 44;
+    /// 6.4: netfilter link attach type.
+    pub const BPF_NETFILTER: super::bpf_attach_type::Type = 45;
+    /// 6.6: tcx (link-based tc) ingress.
+    pub const BPF_TCX_INGRESS: super::bpf_attach_type::Type = 46;
+    /// 6.6: tcx (link-based tc) egress.
+    pub const BPF_TCX_EGRESS: super::bpf_attach_type::Type = 47;
+    /// 6.6: multi-uprobe links.
+    pub const BPF_TRACE_UPROBE_MULTI: super::bpf_attach_type::Type = 48;
+    /// 6.7: cgroup hooks for AF_UNIX sockets.
+    pub const BPF_CGROUP_UNIX_CONNECT: super::bpf_attach_type::Type = 49;
+    pub const BPF_CGROUP_UNIX_SENDMSG: super::bpf_attach_type::Type = 50;
+    pub const BPF_CGROUP_UNIX_RECVMSG: super::bpf_attach_type::Type = 51;
+    pub const BPF_CGROUP_UNIX_GETPEERNAME: super::bpf_attach_type::Type = 52;
+    pub const BPF_CGROUP_UNIX_GETSOCKNAME: super::bpf_attach_type::Type = 53;
+    /// 6.7: netkit device primary/peer.
+    pub const BPF_NETKIT_PRIMARY: super::bpf_attach_type::Type = 54;
+    pub const BPF_NETKIT_PEER: super::bpf_attach_type::Type = 55;
+    /// 6.10: kprobe session programs.
+    pub const BPF_TRACE_KPROBE_SESSION: super::bpf_attach_type::Type = 56;
+
+    // ---- enum bpf_link_type ----
+    /// 6.4.
+    pub const BPF_LINK_TYPE_NETFILTER: super::bpf_link_type::Type = 10;
+    /// 6.6.
+    pub const BPF_LINK_TYPE_TCX: super::bpf_link_type::Type = 11;
+    /// 6.6.
+    pub const BPF_LINK_TYPE_UPROBE_MULTI: super::bpf_link_type::Type = 12;
+    /// 6.7.
+    pub const BPF_LINK_TYPE_NETKIT: super::bpf_link_type::Type = 13;
+    /// 6.10.
+    pub const BPF_LINK_TYPE_SOCKMAP: super::bpf_link_type::Type = 14;
+
+    // ---- BPF_PROG_ATTACH / BPF_LINK_CREATE flags for multi-program (mprog) hooks: 6.6 ----
+    pub const BPF_F_BEFORE: u32 = 1 << 3;
+    pub const BPF_F_AFTER: u32 = 1 << 4;
+    pub const BPF_F_ID: u32 = 1 << 5;
+    /// Shares its value with the map flag `BPF_F_LINK` (1 << 13).
+    pub const BPF_F_LINK: u32 = 1 << 13;
+
+    // ---- BPF_PROG_LOAD prog_flags ----
+    /// 6.3: an XDP program bound to one device for metadata kfuncs.
+    pub const BPF_F_XDP_DEV_BOUND_ONLY: u32 = 1 << 6;
+    /// 6.7: verifier self-checks of register bounds (testing).
+    pub const BPF_F_TEST_REG_INVARIANTS: u32 = 1 << 7;
+
+    // ---- map / object flags ----
+    /// 6.5: BPF_OBJ_PIN/GET take `path_fd` as a directory fd.
+    pub const BPF_F_PATH_FD: u32 = 1 << 14;
+    /// 6.9: `value_type_btf_obj_fd` is set on BPF_MAP_CREATE.
+    pub const BPF_F_VTYPE_BTF_OBJ_FD: u32 = 1 << 15;
+    /// 6.9: a BPF token fd is passed.
+    pub const BPF_F_TOKEN_FD: u32 = 1 << 16;
+    /// 6.9: arena maps.
+    pub const BPF_F_SEGV_ON_FAULT: u32 = 1 << 17;
+    pub const BPF_F_NO_USER_CONV: u32 = 1 << 18;
+
+    // ---- BPF_PROG_TEST_RUN flags ----
+    /// 6.4: skb test runs set CHECKSUM_COMPLETE.
+    pub const BPF_F_TEST_SKB_CHECKSUM_COMPLETE: u32 = 1 << 2;
+
+    // ---- verifier log levels: kernel-internal values (include/linux/bpf_verifier.h), ABI but
+    // not in any UAPI header ----
+    pub const BPF_LOG_LEVEL1: u32 = 1;
+    pub const BPF_LOG_LEVEL2: u32 = 2;
+    pub const BPF_LOG_STATS: u32 = 4;
+    /// 6.4: keep the log's beginning instead of rotating it when the buffer is too small.
+    pub const BPF_LOG_FIXED: u32 = 8;
+
+    // ---- fields appended to `union bpf_attr` (byte offsets into the union) ----
+    /// 6.4, BPF_PROG_LOAD: `__u32 log_true_size`, output: bytes the whole log needs (with NUL).
+    pub const PROG_LOAD_LOG_TRUE_SIZE: usize = 140;
+    /// 6.9, BPF_PROG_LOAD: `__s32 prog_token_fd`.
+    pub const PROG_LOAD_TOKEN_FD: usize = 144;
+    /// 6.4, BPF_BTF_LOAD: `__u32 btf_log_true_size`, output like `log_true_size`.
+    pub const BTF_LOAD_LOG_TRUE_SIZE: usize = 28;
+    /// 6.6, BPF_PROG_ATTACH/DETACH: `union { __u32 relative_fd; __u32 relative_id; }`.
+    pub const PROG_ATTACH_RELATIVE_FD: usize = 20;
+    /// 6.6, BPF_PROG_ATTACH/DETACH: `__u64 expected_revision`.
+    pub const PROG_ATTACH_EXPECTED_REVISION: usize = 24;
+    /// 6.6, BPF_LINK_CREATE for tcx (6.7: netkit, same layout): `relative_fd`/`relative_id`.
+    pub const LINK_CREATE_TCX_RELATIVE_FD: usize = 16;
+    /// 6.6, BPF_LINK_CREATE for tcx/netkit: `__u64 expected_revision`.
+    pub const LINK_CREATE_TCX_EXPECTED_REVISION: usize = 24;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::mem::offset_of;
+
+        #[test]
+        fn appended_fields_follow_the_last_6_1_field() {
+            use super::super as u;
+            assert_eq!(PROG_LOAD_LOG_TRUE_SIZE, offset_of!(u::bpf_attr__bindgen_ty_4, core_relo_rec_size) + 4);
+            assert_eq!(PROG_LOAD_TOKEN_FD, PROG_LOAD_LOG_TRUE_SIZE + 4);
+            assert_eq!(BTF_LOAD_LOG_TRUE_SIZE, offset_of!(u::bpf_attr__bindgen_ty_12, btf_log_level) + 4);
+            assert_eq!(PROG_ATTACH_RELATIVE_FD, offset_of!(u::bpf_attr__bindgen_ty_6, replace_bpf_fd) + 4);
+            assert_eq!(PROG_ATTACH_EXPECTED_REVISION % 8, 0);
+            // tcx shares the layout of the 6.1 `tracing` member: a u32 then an aligned u64.
+            let union_start = offset_of!(u::bpf_attr__bindgen_ty_14, __bindgen_anon_2);
+            assert_eq!(LINK_CREATE_TCX_RELATIVE_FD, union_start);
+            assert_eq!(
+                LINK_CREATE_TCX_EXPECTED_REVISION,
+                union_start + offset_of!(u::bpf_attr__bindgen_ty_14__bindgen_ty_2__bindgen_ty_4, cookie)
+            );
+        }
+
+        #[test]
+        fn appended_enum_values_continue_the_6_1_enums() {
+            use super::super as u;
+            // The re-exported anonymous enums are the ones their names say.
+            assert_eq!((u::BPF_ANY, u::BPF_NOEXIST, u::BPF_EXIST, u::BPF_F_LOCK), (0, 1, 2, 4));
+            assert_eq!((u::BPF_F_NO_PREALLOC, u::BPF_F_INNER_MAP), (1, 1 << 12));
+            assert_eq!((u::BTF_KIND_INT, u::BTF_KIND_FUNC, u::BTF_KIND_ENUM64), (1, 12, 19));
+            assert_eq!((u::BPF_REG_0, u::BPF_REG_10), (0, 10));
+            assert_eq!(u::XDP_ATTACHED_MULTI, 4);
+            assert_eq!(BPF_TOKEN_CREATE, u::bpf_cmd::BPF_PROG_BIND_MAP + 1);
+            assert_eq!(BPF_MAP_TYPE_CGRP_STORAGE, u::bpf_map_type::BPF_MAP_TYPE_USER_RINGBUF + 1);
+            assert_eq!(BPF_PROG_TYPE_NETFILTER, u::bpf_prog_type::BPF_PROG_TYPE_SYSCALL + 1);
+            assert_eq!(BPF_STRUCT_OPS, u::bpf_attach_type::BPF_LSM_CGROUP + 1);
+            assert_eq!(BPF_LINK_TYPE_NETFILTER, u::bpf_link_type::BPF_LINK_TYPE_STRUCT_OPS + 1);
+        }
+    }
 }

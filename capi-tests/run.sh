@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# C tests of bpflink's C API against an INSTALLED prefix, built with pkg-config like a user's
+# program. Prints one line per test and ends with `capi: N passed, M failed`.
+#   capi-tests/run.sh PREFIX
+# Needs: cc, c++, pkg-config, clang-19 (to build a BPF test object), llvm-readelf-19, and the
+# system libbpf (libbpf-dev) as the reference for the differential test.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+prefix=$(realpath "${1:?usage: run.sh PREFIX}")
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+record() { # STATUS NAME [DETAIL]
+  if [ "$1" -eq 0 ]; then
+    passed=$((passed + 1)); echo "ok   $2"
+  else
+    failed=$((failed + 1)); echo "FAIL $2${3:+: $3}"
+  fi
+}
+check() { # NAME COMMAND... (output shown only on failure)
+  local name=$1 out rc; shift
+  out=$("$@" 2>&1); rc=$?
+  [ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/     /' | head -30
+  record $rc "$name"
+}
+# Runs a harness binary and counts its ok/FAIL lines; a crash or a silent binary is a failure.
+run_harness() { # LABEL COMMAND...
+  local label=$1 out rc ok bad; shift
+  out=$("$@" 2>&1); rc=$?
+  printf '%s\n' "$out"
+  ok=$(grep -c '^ok ' <<<"$out"); bad=$(grep -c '^FAIL ' <<<"$out")
+  passed=$((passed + ok)); failed=$((failed + bad))
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    record 1 "$label" "exited with status $rc without reporting a failed test"
+  elif [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+    record 1 "$label" "ran no test"
+  fi
+}
+
+cflags=$(pkg-config --cflags bpflink) || { record 1 "pkg-config knows bpflink"; echo "capi: $passed passed, $failed failed"; exit 1; }
+libs=$(pkg-config --libs bpflink)
+static_libs=$(pkg-config --static --libs-only-l bpflink | sed 's/-lbpflink//')
+version=$(pkg-config --modversion bpflink)
+warn=(-Wall -Wextra -Werror)
+
+# --- headers -------------------------------------------------------------------------------
+check "header bpflink.h compiles alone as C11 (-Wall -Wextra -Werror)" \
+  gcc -std=c11 "${warn[@]}" -fsyntax-only -x c "$prefix/include/bpflink.h"
+for h in libbpf.h bpf.h btf.h libbpf_common.h libbpf_version.h; do
+  check "header bpf/$h compiles alone as C11" gcc -std=c11 "${warn[@]}" -fsyntax-only -x c "$prefix/include/bpf/$h"
+done
+check "header bpflink.h compiles alone as C++" g++ -std=c++17 "${warn[@]}" -fsyntax-only -x c++ "$prefix/include/bpflink.h"
+# shellcheck disable=SC2086
+check "a C++ program includes, links and runs against the library" sh -c \
+  "c++ -std=c++17 ${warn[*]} $cflags -o '$work/cxx_check' '$here/cxx_check.cpp' $libs && LD_LIBRARY_PATH='$prefix/lib' '$work/cxx_check'"
+
+# --- a BPF object for the inspect test, and an independent list of its program names ------
+obj_src=$root/tests/bpf/xdp_global_data.bpf.c
+obj=${BPFLINK_BPF_OBJ_DIR:-$work}/xdp_global_data.bpf.o
+if [ ! -f "$obj" ]; then
+  obj=$work/xdp_global_data.bpf.o
+  clang-19 -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c "$obj_src" -o "$obj" ||
+    record 1 "compile $obj_src"
+fi
+# Program entry points: global functions in executable sections other than .text.
+mapfile -t programs < <(llvm-readelf-19 -sS --wide "$obj" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+secs = {}
+for m in re.finditer(r"^\s*\[\s*(\d+)\]\s+(\S+)\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S*)", text, re.M):
+    secs[m[1]] = (m[2], "X" in m[3])
+for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+FUNC\s+GLOBAL\s+\S+\s+(\d+)\s+(\S+)", text, re.M):
+    name, executable = secs.get(m[1], ("", False))
+    if executable and name != ".text":
+        print(m[2])')
+[ ${#programs[@]} -gt 0 ] || record 1 "llvm-readelf lists the programs of $obj"
+
+# --- C tests against the installed shared library, the static library, and compat headers --
+# shellcheck disable=SC2086
+if cc -std=c11 "${warn[@]}" $cflags -DBPFLINK_EXPECTED_VERSION="\"$version\"" -o "$work/test_foundation" \
+     "$here/test_foundation.c" $libs; then
+  run_harness foundation env LD_LIBRARY_PATH="$prefix/lib" "$work/test_foundation" "$obj" xdp_global_data "${programs[@]}"
+else
+  record 1 "build test_foundation.c with pkg-config --cflags --libs bpflink"
+fi
+# shellcheck disable=SC2086
+if cc -std=c11 "${warn[@]}" $cflags -DBPFLINK_EXPECTED_VERSION="\"$version\"" -o "$work/test_foundation_static" \
+     "$here/test_foundation.c" "$prefix/lib/libbpflink.a" $static_libs; then
+  record 0 "static link against libbpflink.a with pkg-config --static flags"
+  run_harness foundation-static "$work/test_foundation_static" "$obj" xdp_global_data "${programs[@]}"
+else
+  record 1 "static link against libbpflink.a with pkg-config --static flags"
+fi
+# shellcheck disable=SC2086
+if cc -std=c11 "${warn[@]}" $cflags -o "$work/test_compat" "$here/test_compat.c" $libs; then
+  run_harness compat env LD_LIBRARY_PATH="$prefix/lib" "$work/test_compat"
+else
+  record 1 "build test_compat.c (compat <bpf/*.h> headers) with pkg-config flags"
+fi
+
+# --- the drop-in libbpf.so.1: same binary, system libbpf vs bpflink --------------------------
+if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl,-z,now; then
+  "$work/diff_libbpf" >"$work/libbpf.out" 2>&1
+  LD_LIBRARY_PATH=$prefix/lib/bpflink-compat "$work/diff_libbpf" >"$work/bpflink.out" 2>&1
+  check "a -lbpf binary runs on the system libbpf" grep -qx "implementation libbpf" "$work/libbpf.out"
+  check "the same binary loads bpflink's libbpf.so.1 (versioned symbols resolve with -z now)" \
+    grep -qx "implementation bpflink" "$work/bpflink.out"
+  check "libbpf.so.1 from bpflink answers exactly like the system libbpf" \
+    diff <(tail -n +2 "$work/libbpf.out") <(tail -n +2 "$work/bpflink.out")
+else
+  record 1 "build diff_libbpf.c against the system libbpf"
+fi
+
+echo "capi: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
