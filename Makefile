@@ -21,11 +21,11 @@ build:
 	scripts/build-libs.sh --release $(BUILD)/lib
 
 install: build
-	scripts/install.sh $(PREFIX)
+	scripts/install.sh $(PREFIX) --libs $(BUILD)/lib
 
 stage: build
 	rm -rf $(STAGE)
-	scripts/install.sh $(STAGE)
+	scripts/install.sh $(STAGE) --libs $(BUILD)/lib
 
 # Regenerates the committed C header from the Rust sources.
 header:

@@ -11,15 +11,10 @@ prefix=$(realpath "${1:?usage: run.sh PREFIX}")
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
 
-record() { # STATUS NAME [DETAIL]
-  if [ "$1" -eq 0 ]; then
-    passed=$((passed + 1)); echo "ok   $2"
-  else
-    failed=$((failed + 1)); echo "FAIL $2${3:+: $3}"
-  fi
-}
+# shellcheck source=capi-tests/difflib.sh
+. "$here/difflib.sh"
+
 check() { # NAME COMMAND... (output shown only on failure)
   local name=$1 out rc; shift
   out=$("$@" 2>&1); rc=$?
@@ -101,6 +96,14 @@ else
   record 1 "build test_compat.c (compat <bpf/*.h> headers) with pkg-config flags"
 fi
 
+# Bad input where libbpf itself would crash (NULL handles): EINVAL, a message, no fd leak.
+# shellcheck disable=SC2086
+if cc -std=gnu11 "${warn[@]}" $cflags -o "$work/test_bad_input" "$here/test_bad_input.c" $libs; then
+  run_harness bad-input env LD_LIBRARY_PATH="$prefix/lib" "$work/test_bad_input" "$obj"
+else
+  record 1 "build test_bad_input.c with pkg-config flags"
+fi
+
 # --- the drop-in libbpf.so.1: same binary, system libbpf vs bpflink --------------------------
 if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl,-z,now; then
   "$work/diff_libbpf" >"$work/libbpf.out" 2>&1
@@ -113,6 +116,34 @@ if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl
 else
   record 1 "build diff_libbpf.c against the system libbpf"
 fi
+
+# --- differential tests: the same C tools built against libbpf and against bpflink ---------
+# Built into build/capi-bin, where capi-tests/run-kernel.sh (in the guest) finds them too.
+bin=$root/build/capi-bin
+if ensure_built "$bin"; then
+  objs_dir=${BPFLINK_BPF_OBJ_DIR:-$root/build/bpf-objs}
+  [ -n "$(ls "$objs_dir"/*.bpf.o 2>/dev/null)" ] || "$root/scripts/build-bpf.sh" "$objs_dir" >/dev/null
+  corpus=("$objs_dir"/*.bpf.o /usr/lib/x86_64-linux-gnu/bpf/*.o)
+  diff_run "opts struct layouts match libbpf 1.1's headers" layout
+  diff_run "btf.h: every type of ${#corpus[@]} corpus objects via btf__parse and the inline helpers" btf_dump "${corpus[@]}"
+  if [ -r /sys/kernel/btf/vmlinux ]; then
+    diff_run "btf.h: the kernel's BTF via btf__load_vmlinux_btf" btf_dump --vmlinux
+  fi
+  if [ -x "$bin/object_dump.libbpf" ]; then
+    for obj in "${corpus[@]}"; do
+      DIFF_SKIP_IF_LIBBPF="^open failed" diff_run "object API after open: $(basename "$obj")" object_dump "$obj"
+    done
+  fi
+  # The host kernel loads maps and XDP/socket programs; the guest runs these again.
+  if [ "$(id -u)" -eq 0 ]; then
+    diff_run "bpf.h layer on the host kernel" bpf_ops
+  fi
+else
+  record 1 "build the differential C tools (capi-tests/build.sh)"
+fi
+
+# --- static linker C API (owned by the linker's engineer; see capi-tests/linker/run.sh) ------
+run_harness linker "$here/linker/run.sh" "$prefix"
 
 echo "capi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

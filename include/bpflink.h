@@ -91,9 +91,1116 @@ enum libbpf_strict_mode {
 	} while (0)
 
 
+/**
+ * `struct bpf_link`: an fd-based link and its pin path as a C string.
+ */
+struct bpf_link;
+
+/**
+ * The opaque `struct bpf_linker`.
+ */
+struct bpf_linker;
+
+/**
+ * `struct bpf_map`: a handle into its object's map list.
+ */
+struct bpf_map;
+
+/**
+ * `struct bpf_object`.
+ */
+struct bpf_object;
+
+/**
+ * `struct bpf_program`: a handle into its object's program list.
+ */
+struct bpf_program;
+
+/**
+ * `struct btf`: an opaque BTF handle.
+ */
+struct btf;
+
+/**
+ * Options of the `bpf_*_get_fd_by_id_opts` functions (libbpf 1.1 layout).
+ */
+struct bpf_get_fd_by_id_opts {
+        size_t sz;
+        __u32 open_flags;
+};
+
+/**
+ * Options of [`bpf_btf_load`] (libbpf 1.1 layout).
+ */
+struct bpf_btf_load_opts {
+        size_t sz;
+        char *log_buf;
+        __u32 log_level;
+        __u32 log_size;
+};
+
+/**
+ * `struct bpf_linker_file_opts` (libbpf 1.x: only `sz`).
+ */
+struct bpf_linker_file_opts {
+        size_t sz;
+};
+
+/**
+ * `struct bpf_linker_opts` (libbpf 1.x: only `sz`).
+ */
+struct bpf_linker_opts {
+        size_t sz;
+};
+
+/**
+ * Options of [`bpf_map_create`] (libbpf 1.1 layout).
+ */
+struct bpf_map_create_opts {
+        size_t sz;
+        __u32 btf_fd;
+        __u32 btf_key_type_id;
+        __u32 btf_value_type_id;
+        __u32 btf_vmlinux_value_type_id;
+        __u32 inner_map_fd;
+        __u32 map_flags;
+        __u64 map_extra;
+        __u32 numa_node;
+        __u32 map_ifindex;
+};
+
+/**
+ * Options of the batch map operations (libbpf 1.1 layout).
+ */
+struct bpf_map_batch_opts {
+        size_t sz;
+        __u64 elem_flags;
+        __u64 flags;
+};
+
+/**
+ * Options of [`bpf_obj_get_opts`] (libbpf 1.1 layout; 16 bytes with the trailing padding).
+ */
+struct bpf_obj_get_opts {
+        size_t sz;
+        __u32 file_flags;
+};
+
+/**
+ * libbpf 1.1's `struct bpf_object_open_opts`.
+ */
+struct bpf_object_open_opts {
+        size_t sz;
+        /**
+         * Object name override (default: the file name, or `<addr>-<size>` for memory).
+         */
+        const char *object_name;
+        /**
+         * Accepted and ignored: bpflink parses map definitions the same way either way.
+         */
+        bool relaxed_maps;
+        /**
+         * Directory of `LIBBPF_PIN_BY_NAME` maps (default /sys/fs/bpf).
+         */
+        const char *pin_root_path;
+        /**
+         * Stub of a removed field (`attach_prog_fd`); keeps the layout.
+         */
+        __u32 __unused_attach_prog_fd;
+        /**
+         * Extra Kconfig text that overrides the system's configuration.
+         */
+        const char *kconfig;
+        /**
+         * BTF used as the CO-RE target instead of the kernel's.
+         */
+        const char *btf_custom_path;
+        /**
+         * Buffer for the kernel's logs (BTF and program loads) and its size.
+         */
+        char *kernel_log_buf;
+        size_t kernel_log_size;
+        __u32 kernel_log_level;
+};
+
+/**
+ * Options of [`bpf_prog_load`] (libbpf 1.1 layout).
+ */
+struct bpf_prog_load_opts {
+        size_t sz;
+        /**
+         * How many times to try when the kernel answers `EAGAIN` (0 = libbpf's default, 5).
+         */
+        int attempts;
+        enum bpf_attach_type expected_attach_type;
+        __u32 prog_btf_fd;
+        __u32 prog_flags;
+        __u32 prog_ifindex;
+        __u32 kern_version;
+        __u32 attach_btf_id;
+        __u32 attach_prog_fd;
+        __u32 attach_btf_obj_fd;
+        const int *fd_array;
+        const void *func_info;
+        __u32 func_info_cnt;
+        __u32 func_info_rec_size;
+        const void *line_info;
+        __u32 line_info_cnt;
+        __u32 line_info_rec_size;
+        __u32 log_level;
+        __u32 log_size;
+        char *log_buf;
+};
+
+/**
+ * Options and results of [`bpf_prog_test_run_opts`] (libbpf 1.1 layout).
+ */
+struct bpf_test_run_opts {
+        size_t sz;
+        const void *data_in;
+        void *data_out;
+        __u32 data_size_in;
+        /**
+         * In: room in `data_out`; out: bytes the program's packet has after the run.
+         */
+        __u32 data_size_out;
+        const void *ctx_in;
+        void *ctx_out;
+        __u32 ctx_size_in;
+        /**
+         * In: room in `ctx_out`; out: bytes of context written.
+         */
+        __u32 ctx_size_out;
+        /**
+         * Out: the program's return value.
+         */
+        __u32 retval;
+        int repeat;
+        /**
+         * Out: average run time per repetition in ns.
+         */
+        __u32 duration;
+        __u32 flags;
+        __u32 cpu;
+        __u32 batch_size;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens the btf with kernel id `id`.
+ */
+int bpf_btf_get_fd_by_id(__u32 id);
+
+/**
+ * # Safety
+ * `opts` NULL or a valid `bpf_get_fd_by_id_opts`.
+ */
+int bpf_btf_get_fd_by_id_opts(__u32 id, const struct bpf_get_fd_by_id_opts *opts);
+
+/**
+ * [`bpf_obj_get_info_by_fd`] typed for a btf.
+ *
+ * # Safety
+ * `info` writable for `*info_len` bytes; `info_len` NULL or a valid `__u32`.
+ */
+int bpf_btf_get_info_by_fd(int fd, struct bpf_btf_info *info, __u32 *info_len);
+
+/**
+ * # Safety
+ * `next_id` NULL or writable.
+ */
+int bpf_btf_get_next_id(__u32 start_id, __u32 *next_id);
+
+/**
+ * Loads raw BTF. Same log retry rule as [`bpf_prog_load`].
+ *
+ * # Safety
+ * `btf_data` valid for `btf_size` bytes; `opts` NULL or valid, its log buffer `log_size` bytes.
+ */
+int bpf_btf_load(const void *btf_data, size_t btf_size, const struct bpf_btf_load_opts *opts);
+
+/**
+ * Enables kernel-wide statistics of `type_` until the returned fd is closed.
+ */
+int bpf_enable_stats(enum bpf_stats_type type_);
+
+/**
+ * Closes the link (the attachment ends unless pinned or otherwise held) and frees the
+ * handle. NULL is a no-op; an unknown pointer is logged and left alone.
+ *
+ * # Safety
+ * `link` NULL or a live handle, not used afterwards.
+ */
+int bpf_link__destroy(struct bpf_link *link);
+
+/**
+ * `BPF_LINK_DETACH`: ends the attachment; the handle stays valid until destroyed.
+ *
+ * # Safety
+ * `link` NULL or a live handle.
+ */
+int bpf_link__detach(struct bpf_link *link);
+
+/**
+ * Marks the link so that destroy won't detach it (for fd-based links the attachment then
+ * lives on only through pins or other fds, as in libbpf).
+ *
+ * # Safety
+ * `link` NULL or a live handle.
+ */
+void bpf_link__disconnect(struct bpf_link *link);
+
+/**
+ * The link's fd (`-EINVAL` for a bad handle, `-EBADF` once destroyed is impossible: destroy
+ * frees the handle).
+ *
+ * # Safety
+ * `link` NULL or a live handle.
+ */
+int bpf_link__fd(const struct bpf_link *link);
+
+/**
+ * Opens the link pinned at `path`.
+ *
+ * # Safety
+ * `path` NULL or a C string.
+ */
+struct bpf_link *bpf_link__open(const char *path);
+
+/**
+ * Pins the link at `path` (on a bpffs); `-EBUSY` when already pinned.
+ *
+ * # Safety
+ * `link` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_link__pin(struct bpf_link *link, const char *path);
+
+/**
+ * The path the link is pinned at, or NULL.
+ *
+ * # Safety
+ * `link` NULL or a live handle.
+ */
+const char *bpf_link__pin_path(const struct bpf_link *link);
+
+/**
+ * Removes the link's pin (`-EINVAL` when it has none).
+ *
+ * # Safety
+ * `link` NULL or a live handle.
+ */
+int bpf_link__unpin(struct bpf_link *link);
+
+/**
+ * `BPF_LINK_UPDATE`: the link runs `prog` from now on. freplace links don't support it: the
+ * kernel's error is returned.
+ *
+ * # Safety
+ * `link` NULL or a live handle; `prog` NULL or a live program handle.
+ */
+int bpf_link__update_program(struct bpf_link *link, struct bpf_program *prog);
+
+/**
+ * Opens the link with kernel id `id`.
+ */
+int bpf_link_get_fd_by_id(__u32 id);
+
+/**
+ * # Safety
+ * `opts` NULL or a valid `bpf_get_fd_by_id_opts`.
+ */
+int bpf_link_get_fd_by_id_opts(__u32 id, const struct bpf_get_fd_by_id_opts *opts);
+
+/**
+ * [`bpf_obj_get_info_by_fd`] typed for a link.
+ *
+ * # Safety
+ * `info` writable for `*info_len` bytes; `info_len` NULL or a valid `__u32`.
+ */
+int bpf_link_get_info_by_fd(int fd, struct bpf_link_info *info, __u32 *info_len);
+
+/**
+ * # Safety
+ * `next_id` NULL or writable.
+ */
+int bpf_link_get_next_id(__u32 start_id, __u32 *next_id);
+
+/**
+ * # Safety
+ * `linker` NULL or from `bpf_linker__new*`; `buf` `buf_sz` readable bytes; `opts` NULL or valid.
+ */
+int bpf_linker__add_buf(struct bpf_linker *linker,
+                        void *buf,
+                        size_t buf_sz,
+                        const struct bpf_linker_file_opts *opts);
+
+/**
+ * # Safety
+ * `linker` NULL or from `bpf_linker__new*`; `opts` NULL or valid.
+ */
+int bpf_linker__add_fd(struct bpf_linker *linker, int fd, const struct bpf_linker_file_opts *opts);
+
+/**
+ * # Safety
+ * `linker` NULL or from `bpf_linker__new*`; `filename` NULL or a C string; `opts` NULL or valid.
+ */
+int bpf_linker__add_file(struct bpf_linker *linker,
+                         const char *filename,
+                         const struct bpf_linker_file_opts *opts);
+
+/**
+ * # Safety
+ * `linker` NULL or from `bpf_linker__new*`.
+ */
+int bpf_linker__finalize(struct bpf_linker *linker);
+
+/**
+ * # Safety
+ * `linker` NULL or from `bpf_linker__new*`, not yet freed.
+ */
+void bpf_linker__free(struct bpf_linker *linker);
+
+/**
+ * # Safety
+ * `filename` NULL or a C string; `opts` NULL or a `bpf_linker_opts` of `opts->sz` bytes.
+ */
+struct bpf_linker *bpf_linker__new(const char *filename, struct bpf_linker_opts *opts);
+
+/**
+ * # Safety
+ * `opts` NULL or a `bpf_linker_opts` of `opts->sz` bytes.
+ */
+struct bpf_linker *bpf_linker__new_fd(int fd, struct bpf_linker_opts *opts);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+bool bpf_map__autocreate(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle; `key` valid for `key_sz` bytes.
+ */
+int bpf_map__delete_elem(const struct bpf_map *map, const void *key, size_t key_sz, __u64 flags);
+
+/**
+ * The map's fd after load; -1 before (errno untouched, as in libbpf).
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__fd(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle; `cur_key` NULL or valid, `next_key` writable, for `key_sz` bytes.
+ */
+int bpf_map__get_next_key(const struct bpf_map *map,
+                          const void *cur_key,
+                          void *next_key,
+                          size_t key_sz);
+
+/**
+ * The value memory of a global data map (`.data`, `.rodata`, `.bss`, `.kconfig`) and its size
+ * in `*psize`: the initial value before load, the live map memory after. NULL for other maps.
+ *
+ * # Safety
+ * `map` NULL or a live handle; `psize` NULL or writable.
+ */
+void *bpf_map__initial_value(struct bpf_map *map, size_t *psize);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+bool bpf_map__is_pinned(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+__u32 bpf_map__key_size(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle; `key`/`value` valid for the sizes given.
+ */
+int bpf_map__lookup_elem(const struct bpf_map *map,
+                         const void *key,
+                         size_t key_sz,
+                         void *value,
+                         size_t value_sz,
+                         __u64 flags);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+__u32 bpf_map__map_flags(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+__u32 bpf_map__max_entries(const struct bpf_map *map);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+const char *bpf_map__name(const struct bpf_map *map);
+
+/**
+ * Pins the created map at `path` (or its pin path with NULL).
+ *
+ * # Safety
+ * `map` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_map__pin(struct bpf_map *map, const char *path);
+
+/**
+ * The path the map is (or will be) pinned at, or NULL.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+const char *bpf_map__pin_path(const struct bpf_map *map);
+
+/**
+ * Makes the map use an existing kernel map (`fd` is duplicated) instead of creating one.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__reuse_fd(struct bpf_map *map, int fd);
+
+/**
+ * Fails with `-EBUSY` once the object was loaded.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_autocreate(struct bpf_map *map, bool autocreate);
+
+/**
+ * Fails with `-EBUSY` once the map was created.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_ifindex(struct bpf_map *map, __u32 ifindex);
+
+/**
+ * Replaces the initial value of a global data map before load; `size` must be the value size.
+ *
+ * # Safety
+ * `map` NULL or a live handle; `data` valid for `size` bytes.
+ */
+int bpf_map__set_initial_value(struct bpf_map *map, const void *data, size_t size);
+
+/**
+ * Fails with `-EBUSY` once the map was created.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_key_size(struct bpf_map *map, __u32 size);
+
+/**
+ * Fails with `-EBUSY` once the map was created.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_map_flags(struct bpf_map *map, __u32 flags);
+
+/**
+ * Fails with `-EBUSY` once the object was loaded.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_max_entries(struct bpf_map *map, __u32 max_entries);
+
+/**
+ * Sets (or with NULL clears) the pin path used at load and by `bpf_map__pin(map, NULL)`.
+ *
+ * # Safety
+ * `map` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_map__set_pin_path(struct bpf_map *map, const char *path);
+
+/**
+ * Fails with `-EBUSY` once the map was created.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_type(struct bpf_map *map, enum bpf_map_type type_);
+
+/**
+ * Fails with `-EBUSY` once the map was created.
+ *
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+int bpf_map__set_value_size(struct bpf_map *map, __u32 size);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+enum bpf_map_type bpf_map__type(const struct bpf_map *map);
+
+/**
+ * Removes the map's pin at `path` (or its pin path with NULL).
+ *
+ * # Safety
+ * `map` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_map__unpin(struct bpf_map *map, const char *path);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle; `key`/`value` valid for the sizes given.
+ */
+int bpf_map__update_elem(const struct bpf_map *map,
+                         const void *key,
+                         size_t key_sz,
+                         const void *value,
+                         size_t value_sz,
+                         __u64 flags);
+
+/**
+ * # Safety
+ * `map` NULL or a live handle.
+ */
+__u32 bpf_map__value_size(const struct bpf_map *map);
+
+/**
+ * Creates a map. Returns its fd or `-errno`.
+ *
+ * # Safety
+ * `map_name` NULL or a C string; `opts` NULL or a valid `bpf_map_create_opts` of `opts->sz` bytes.
+ */
+int bpf_map_create(enum bpf_map_type map_type,
+                   const char *map_name,
+                   __u32 key_size,
+                   __u32 value_size,
+                   __u32 max_entries,
+                   const struct bpf_map_create_opts *opts);
+
+/**
+ * # Safety
+ * See libbpf's documentation: buffers for `*count` elements.
+ */
+int bpf_map_delete_batch(int fd,
+                         const void *keys,
+                         __u32 *count,
+                         const struct bpf_map_batch_opts *opts);
+
+/**
+ * # Safety
+ * `key` must be valid for the map's key size.
+ */
+int bpf_map_delete_elem(int fd, const void *key);
+
+/**
+ * # Safety
+ * `key` must be valid for the map's key size.
+ */
+int bpf_map_delete_elem_flags(int fd, const void *key, __u64 flags);
+
+/**
+ * Makes the map read-only for user space.
+ */
+int bpf_map_freeze(int fd);
+
+/**
+ * Opens the map with kernel id `id`.
+ */
+int bpf_map_get_fd_by_id(__u32 id);
+
+/**
+ * # Safety
+ * `opts` NULL or a valid `bpf_get_fd_by_id_opts`.
+ */
+int bpf_map_get_fd_by_id_opts(__u32 id, const struct bpf_get_fd_by_id_opts *opts);
+
+/**
+ * [`bpf_obj_get_info_by_fd`] typed for a map.
+ *
+ * # Safety
+ * `info` writable for `*info_len` bytes; `info_len` NULL or a valid `__u32`.
+ */
+int bpf_map_get_info_by_fd(int fd, struct bpf_map_info *info, __u32 *info_len);
+
+/**
+ * # Safety
+ * `next_id` NULL or writable.
+ */
+int bpf_map_get_next_id(__u32 start_id, __u32 *next_id);
+
+/**
+ * Writes the key after `key` (the first key when `key` is NULL); `-ENOENT` after the last.
+ *
+ * # Safety
+ * `key` NULL or valid for the key size; `next_key` writable for the key size.
+ */
+int bpf_map_get_next_key(int fd, const void *key, void *next_key);
+
+/**
+ * # Safety
+ * See libbpf's documentation: buffers for `*count` elements.
+ */
+int bpf_map_lookup_and_delete_batch(int fd,
+                                    void *in_batch,
+                                    void *out_batch,
+                                    void *keys,
+                                    void *values,
+                                    __u32 *count,
+                                    const struct bpf_map_batch_opts *opts);
+
+/**
+ * # Safety
+ * `key`/`value` must be valid for the map's key and value sizes.
+ */
+int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *value);
+
+/**
+ * # Safety
+ * `key`/`value` must be valid for the map's key and value sizes.
+ */
+int bpf_map_lookup_and_delete_elem_flags(int fd, const void *key, void *value, __u64 flags);
+
+/**
+ * # Safety
+ * See libbpf's documentation: buffers for `*count` elements.
+ */
+int bpf_map_lookup_batch(int fd,
+                         void *in_batch,
+                         void *out_batch,
+                         void *keys,
+                         void *values,
+                         __u32 *count,
+                         const struct bpf_map_batch_opts *opts);
+
+/**
+ * # Safety
+ * `key`/`value` must be valid for the map's key and value sizes.
+ */
+int bpf_map_lookup_elem(int fd, const void *key, void *value);
+
+/**
+ * # Safety
+ * `key`/`value` must be valid for the map's key and value sizes.
+ */
+int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, __u64 flags);
+
+/**
+ * # Safety
+ * See libbpf's documentation: buffers for `*count` elements.
+ */
+int bpf_map_update_batch(int fd,
+                         const void *keys,
+                         const void *values,
+                         __u32 *count,
+                         const struct bpf_map_batch_opts *opts);
+
+/**
+ * # Safety
+ * `key`/`value` must be valid for the map's key and value sizes.
+ */
+int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
+
+/**
+ * Opens the pinned object at `pathname`.
+ *
+ * # Safety
+ * `pathname` NULL or a C string.
+ */
+int bpf_obj_get(const char *pathname);
+
+/**
+ * Fills `info` (up to `*info_len` bytes) and sets `*info_len` to the bytes the kernel wrote.
+ *
+ * # Safety
+ * `info` writable for `*info_len` bytes; `info_len` NULL or a valid `__u32`.
+ */
+int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len);
+
+/**
+ * # Safety
+ * `pathname` NULL or a C string; `opts` NULL or valid.
+ */
+int bpf_obj_get_opts(const char *pathname, const struct bpf_obj_get_opts *opts);
+
+/**
+ * Pins the object behind `fd` at `pathname` (on a bpffs).
+ *
+ * # Safety
+ * `pathname` NULL or a C string.
+ */
+int bpf_obj_pin(int fd, const char *pathname);
+
+/**
+ * The object's BTF (owned by the object), or NULL if it has none.
+ *
+ * # Safety
+ * `obj` NULL or a live handle.
+ */
+struct btf *bpf_object__btf(const struct bpf_object *obj);
+
+/**
+ * The kernel fd of the object's BTF after load, or -1.
+ *
+ * # Safety
+ * `obj` NULL or a live handle.
+ */
+int bpf_object__btf_fd(const struct bpf_object *obj);
+
+/**
+ * Closes the object: every fd it owns, and all its program and map handles. NULL is a no-op.
+ *
+ * # Safety
+ * `obj` NULL or a live handle, not used again afterwards.
+ */
+void bpf_object__close(struct bpf_object *obj);
+
+/**
+ * The map called `name`; global data maps also answer to their section name (".rodata").
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `name` NULL or a C string.
+ */
+struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *obj, const char *name);
+
+/**
+ * # Safety
+ * `obj` NULL or a live handle; `name` NULL or a C string.
+ */
+struct bpf_program *bpf_object__find_program_by_name(const struct bpf_object *obj,
+                                                     const char *name);
+
+/**
+ * The kernel version of the object's `version` section; without one, the running kernel's
+ * (libbpf fills it in at open).
+ *
+ * # Safety
+ * `obj` NULL or a live handle.
+ */
+unsigned int bpf_object__kversion(const struct bpf_object *obj);
+
+/**
+ * Loads the object's maps and programs into the kernel. A second attempt fails with
+ * `-EINVAL`, like libbpf's (whether or not the first succeeded).
+ *
+ * # Safety
+ * `obj` NULL or a live handle.
+ */
+int bpf_object__load(struct bpf_object *obj);
+
+/**
+ * # Safety
+ * `obj` NULL or a live handle.
+ */
+const char *bpf_object__name(const struct bpf_object *obj);
+
+/**
+ * The map after `prev` (the first with NULL); NULL at the end.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `prev` NULL or a map handle.
+ */
+struct bpf_map *bpf_object__next_map(const struct bpf_object *obj, const struct bpf_map *prev);
+
+/**
+ * The program after `prev` (the first with NULL); NULL at the end.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `prev` NULL or a program handle.
+ */
+struct bpf_program *bpf_object__next_program(const struct bpf_object *obj,
+                                             struct bpf_program *prev);
+
+/**
+ * Opens a BPF object file with default options.
+ *
+ * # Safety
+ * `path` NULL or a C string.
+ */
+struct bpf_object *bpf_object__open(const char *path);
+
+/**
+ * Opens a BPF object file.
+ *
+ * # Safety
+ * `path` NULL or a C string; `opts` NULL or valid.
+ */
+struct bpf_object *bpf_object__open_file(const char *path, const struct bpf_object_open_opts *opts);
+
+/**
+ * Opens a BPF object from memory (the buffer may be freed after the call).
+ *
+ * # Safety
+ * `obj_buf` valid for `obj_buf_sz` bytes; `opts` NULL or valid.
+ */
+struct bpf_object *bpf_object__open_mem(const void *obj_buf,
+                                        size_t obj_buf_sz,
+                                        const struct bpf_object_open_opts *opts);
+
+/**
+ * Pins every map under `path/<map name>`, or at each map's own pin path with NULL.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_object__pin_maps(struct bpf_object *obj, const char *path);
+
+/**
+ * The map before `next` (the last with NULL); NULL at the start.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `next` NULL or a map handle.
+ */
+struct bpf_map *bpf_object__prev_map(const struct bpf_object *obj, const struct bpf_map *next);
+
+/**
+ * The program before `next` (the last with NULL); NULL at the start.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `next` NULL or a program handle.
+ */
+struct bpf_program *bpf_object__prev_program(const struct bpf_object *obj,
+                                             struct bpf_program *next);
+
+/**
+ * Unpins every map from `path/<map name>`, or from each map's own pin path with NULL.
+ *
+ * # Safety
+ * `obj` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_object__unpin_maps(struct bpf_object *obj, const char *path);
+
+/**
+ * Opens the prog with kernel id `id`.
+ */
+int bpf_prog_get_fd_by_id(__u32 id);
+
+/**
+ * # Safety
+ * `opts` NULL or a valid `bpf_get_fd_by_id_opts`.
+ */
+int bpf_prog_get_fd_by_id_opts(__u32 id, const struct bpf_get_fd_by_id_opts *opts);
+
+/**
+ * [`bpf_obj_get_info_by_fd`] typed for a prog.
+ *
+ * # Safety
+ * `info` writable for `*info_len` bytes; `info_len` NULL or a valid `__u32`.
+ */
+int bpf_prog_get_info_by_fd(int fd, struct bpf_prog_info *info, __u32 *info_len);
+
+/**
+ * # Safety
+ * `next_id` NULL or writable.
+ */
+int bpf_prog_get_next_id(__u32 start_id, __u32 *next_id);
+
+/**
+ * Loads a program. With `log_buf` set and `log_level` 0, a failed load is retried once with
+ * log level 1 so the buffer explains the failure (libbpf's behaviour).
+ *
+ * # Safety
+ * `prog_name`/`license` NULL or C strings; `insns` valid for `insn_cnt` instructions; `opts`
+ * NULL or valid, with the buffers it points to valid for their counts and sizes.
+ */
+int bpf_prog_load(enum bpf_prog_type prog_type,
+                  const char *prog_name,
+                  const char *license,
+                  const struct bpf_insn *insns,
+                  size_t insn_cnt,
+                  const struct bpf_prog_load_opts *opts);
+
+/**
+ * Runs a program on test input; results are written back into `opts` (if its `sz` has room).
+ *
+ * # Safety
+ * `opts` must be a valid `bpf_test_run_opts` of `opts->sz` writable bytes (NULL is `-EINVAL`
+ * in effect, since the kernel needs input), with the buffers it names valid for their sizes.
+ */
+int bpf_prog_test_run_opts(int prog_fd, struct bpf_test_run_opts *opts);
+
+/**
+ * Attaches a loaded EXT program to function `attach_func_name` of the program `target_fd`
+ * (or, with 0 and NULL, to the target given at load).
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `attach_func_name` NULL or a C string.
+ */
+struct bpf_link *bpf_program__attach_freplace(const struct bpf_program *prog,
+                                              int target_fd,
+                                              const char *attach_func_name);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+bool bpf_program__autoload(const struct bpf_program *prog);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+enum bpf_attach_type bpf_program__expected_attach_type(const struct bpf_program *prog);
+
+/**
+ * The program's fd after load; `-ENOENT` if it was not loaded.
+ *
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__fd(const struct bpf_program *prog);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+__u32 bpf_program__flags(const struct bpf_program *prog);
+
+/**
+ * Instruction count: the program's own before load, with subprograms appended after.
+ *
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+size_t bpf_program__insn_cnt(const struct bpf_program *prog);
+
+/**
+ * The instructions (see [`bpf_program__insn_cnt`]); valid until the object is loaded or closed.
+ *
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+const struct bpf_insn *bpf_program__insns(const struct bpf_program *prog);
+
+/**
+ * The caller's log buffer and its size (`*log_size`), as set by `bpf_program__set_log_buf`.
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `log_size` NULL or writable.
+ */
+const char *bpf_program__log_buf(const struct bpf_program *prog, size_t *log_size);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+__u32 bpf_program__log_level(const struct bpf_program *prog);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+const char *bpf_program__name(const struct bpf_program *prog);
+
+/**
+ * Pins the loaded program at `path` (on a bpffs).
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_program__pin(struct bpf_program *prog, const char *path);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+const char *bpf_program__section_name(const struct bpf_program *prog);
+
+/**
+ * Sets the target of an EXT/fentry/fexit program before load: a loaded program
+ * (`attach_prog_fd` > 0) and/or a function name (looked up now, like libbpf).
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `attach_func_name` NULL or a C string; `attach_prog_fd` 0 or
+ * an fd the caller keeps open during the call.
+ */
+int bpf_program__set_attach_target(struct bpf_program *prog,
+                                   int attach_prog_fd,
+                                   const char *attach_func_name);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__set_autoload(struct bpf_program *prog, bool autoload);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__set_expected_attach_type(struct bpf_program *prog, enum bpf_attach_type type_);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__set_flags(struct bpf_program *prog, __u32 flags);
+
+/**
+ * Sets the network device for offloaded programs (no-op result, as libbpf's `void` API).
+ *
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+void bpf_program__set_ifindex(struct bpf_program *prog, __u32 ifindex);
+
+/**
+ * Gives the program a buffer for the verifier's log (filled at load).
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `log_buf` NULL or `log_size` writable bytes that outlive the load.
+ */
+int bpf_program__set_log_buf(struct bpf_program *prog, char *log_buf, size_t log_size);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__set_log_level(struct bpf_program *prog, __u32 log_level);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+int bpf_program__set_type(struct bpf_program *prog, enum bpf_prog_type type_);
+
+/**
+ * # Safety
+ * `prog` NULL or a live handle.
+ */
+enum bpf_prog_type bpf_program__type(const struct bpf_program *prog);
+
+/**
+ * Removes the pin at `path`.
+ *
+ * # Safety
+ * `prog` NULL or a live handle; `path` NULL or a C string.
+ */
+int bpf_program__unpin(struct bpf_program *prog, const char *path);
+
+/**
+ * Releases a buffer from `bpflink_link_files_to_buf`. NULL is ignored.
+ *
+ * # Safety
+ * `buf` NULL or a buffer from `bpflink_link_files_to_buf`, not yet freed.
+ */
+void bpflink_free_buf(void *buf);
 
 /**
  * Releases a string returned by a `bpflink_*` function. NULL is ignored.
@@ -114,9 +1221,134 @@ void bpflink_free_string(char *s);
 int bpflink_inspect_json(const char *path, char **json_out);
 
 /**
+ * Links the objects at `paths[0..n]` in memory; on success stores a malloc'ed buffer with the
+ * linked ELF object in `*buf` (release it with `bpflink_free_buf`) and its size in `*size`.
+ * Returns 0 or -errno (the reason goes to the print callback).
+ *
+ * # Safety
+ * `paths` NULL or `n` C-string pointers; `buf`, `size` NULL or writable.
+ */
+int bpflink_link_files_to_buf(const char *const *paths, size_t n, void **buf, size_t *size);
+
+/**
+ * Links the object files `paths[0..n]` in memory (as `bpflink link` would, nothing is
+ * written) and opens the result as one object, as `bpf_object__open_file` opens a file.
+ * The object is named after the first file (like libbpf names an opened file) unless
+ * `opts->object_name` is set. Returns NULL with errno set on failure (bad options or paths:
+ * EINVAL; link errors: their errno, the reason naming the symbol and files goes to the print
+ * callback).
+ *
+ * # Safety
+ * `paths` NULL or `n` pointers, each NULL or a C string; `opts` NULL or a valid
+ * `bpf_object_open_opts` of `opts->sz` bytes.
+ */
+struct bpf_object *bpflink_object__open_files(const char *const *paths,
+                                              size_t n,
+                                              const struct bpf_object_open_opts *opts);
+
+/**
  * bpflink's own version, e.g. "0.1.0".
  */
 const char *bpflink_version(void);
+
+/**
+ * The kernel fd of this BTF, or -1 if it was not loaded into the kernel.
+ *
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+int btf__fd(const struct btf *btf);
+
+/**
+ * Id of the first type named `type_name` of kind `kind` (`BTF_KIND_*`); `-ENOENT` if none.
+ * `"void"` with kind 0 is type 0, as in libbpf.
+ *
+ * # Safety
+ * `btf` NULL or a live handle; `type_name` NULL or a C string.
+ */
+__s32 btf__find_by_name_kind(const struct btf *btf, const char *type_name, __u32 kind);
+
+/**
+ * Releases a BTF handle (and its kernel fd). NULL is ignored.
+ *
+ * # Safety
+ * `btf` NULL or any pointer: unknown, freed and object-owned handles are refused with a
+ * message (see [`super::handles`]).
+ */
+void btf__free(struct btf *btf);
+
+/**
+ * Loads the BTF object with kernel id `id` (not split: for module BTF use the split variant).
+ */
+struct btf *btf__load_from_kernel_by_id(__u32 id);
+
+/**
+ * Loads the running kernel's BTF (raw `/sys/kernel/btf/vmlinux`, or `.BTF` of a vmlinux ELF).
+ */
+struct btf *btf__load_vmlinux_btf(void);
+
+/**
+ * Same as [`btf__str_by_offset`] (libbpf keeps both names).
+ *
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+const char *btf__name_by_offset(const struct btf *btf, __u32 offset);
+
+/**
+ * Parses raw BTF from memory.
+ *
+ * # Safety
+ * `data` must be valid for `size` bytes.
+ */
+struct btf *btf__new(const void *data, __u32 size);
+
+/**
+ * Parses BTF from a raw BTF file or an ELF object's `.BTF` section (`btf_ext` must be NULL:
+ * `.BTF.ext` is not exposed through this layer yet).
+ *
+ * # Safety
+ * `path` a C string; `btf_ext` NULL or writable.
+ */
+struct btf *btf__parse(const char *path, void **btf_ext);
+
+/**
+ * The raw BTF bytes (native byte order) and their size.
+ *
+ * # Safety
+ * `btf` NULL or a live handle; `size` NULL or writable.
+ */
+const void *btf__raw_data(const struct btf *btf, __u32 *size);
+
+/**
+ * Size in bytes of type `type_id` (typedefs and modifiers followed, arrays multiplied).
+ *
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+__s64 btf__resolve_size(const struct btf *btf, __u32 type_id);
+
+/**
+ * The string at `offset`; NULL and `EINVAL` past the string section.
+ *
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+const char *btf__str_by_offset(const struct btf *btf, __u32 offset);
+
+/**
+ * The raw record of type `type_id`; NULL and `EINVAL` past the last type.
+ *
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+const struct btf_type *btf__type_by_id(const struct btf *btf, __u32 type_id);
+
+/**
+ * # Safety
+ * `btf` NULL or a live handle.
+ */
+__u32 btf__type_cnt(const struct btf *btf);
 
 /**
  * Error of a pointer returned by a libbpf API: 0 for a valid pointer, else `-errno`

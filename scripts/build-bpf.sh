@@ -4,6 +4,7 @@
 # source tree is read-only.
 set -euo pipefail
 out=${1:?usage: build-bpf.sh OUTDIR}
+mkdir -p "$out" && out=$(realpath "$out")
 clang=${BPF_CLANG:-clang-19}
 mkdir -p "$out"
 cd "$(dirname "$0")/../tests/bpf"

@@ -7,40 +7,55 @@ stage=$(realpath "${1:?usage: demo.sh STAGE_PREFIX}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+bpflink=$stage/bin/bpflink
+pc_flags() { PKG_CONFIG_PATH=$stage/lib/pkgconfig pkg-config --cflags --libs bpflink; }
 
-step "1. Compile the 2019 thread's rootlet: a weak placeholder, an exported parser, externs"
-clang-19 -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c tests/bpf/externs.bpf.c -o "$work/rootlet.bpf.o"
-grep -nE '__weak|^__noinline int|^extern' tests/bpf/externs.bpf.c
+step "1. Three plain C BPF objects, as in the 2019 thread"
+for f in rootlet parser firewall; do
+  clang-19 -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c "examples/demo/$f.bpf.c" -o "$work/$f.bpf.o"
+done
+echo "rootlet.bpf.o : XDP entry 'rootlet', calls extern bpf_packet_parser(), asks __weak xdp_firewall_placeholder() for a verdict"
+echo "parser.bpf.o  : exports bpf_packet_parser() and its map proto_counts"
+echo "firewall.bpf.o: a strong xdp_firewall_placeholder(): drop UDP and packets over 512 bytes"
+run "$bpflink" inspect "$work/rootlet.bpf.o" | sed -n '/^programs:/,$p'
 
-step "2. bpflink inspect: the object model (programs, maps, externs, placeholders, exports)"
-"$stage/bin/bpflink" inspect "$work/rootlet.bpf.o"
+step "2. Static linking in user space (bpflink link; same job as bpftool gen object)"
+run "$bpflink" link -o "$work/passthrough.o" "$work/rootlet.bpf.o" "$work/parser.bpf.o"
+run "$bpflink" link -o "$work/firewall.o" "$work/rootlet.bpf.o" "$work/parser.bpf.o" "$work/firewall.bpf.o"
+echo "extern bpf_packet_parser resolved; in firewall.o the strong definition replaced the weak placeholder:"
+"$bpflink" inspect "$work/firewall.o" | grep -E '^(weak placeholders|exports)|^  (xdp_firewall_placeholder|bpf_packet_parser) '
 
-step "3. The same report through the C ABI, from Python (ctypes over libbpflink.so.1)"
-PYTHONPATH=python BPFLINK_LIB=$stage/lib/libbpflink.so.1 python3 - "$work/rootlet.bpf.o" <<'PY'
-import sys, bpflink
-report = bpflink.inspect(sys.argv[1])
-print("bpflink", bpflink.version(), "implements libbpf API", bpflink.libbpf_version_string())
-print("programs:", [p["name"] for p in report["programs"]])
-print("weak placeholders:", report["weak_placeholders"])
-print("exported functions:", report["exports"])
-print("externs:", [(e["name"], e["kind"]) for e in report["externs"]])
+step "3. Load -> packets: an unmodified libbpf C tool, built against bpflink with pkg-config"
+# shellcheck disable=SC2046
+cc -o "$work/xdp_run" examples/xdp_run.c $(pc_flags) -Wl,-rpath,"$stage/lib"
+echo "placeholder kept (rootlet + parser):"
+run "$work/xdp_run" "$work/passthrough.o" rootlet
+echo "placeholder replaced (rootlet + parser + firewall):"
+run "$work/xdp_run" "$work/firewall.o" rootlet
+
+step "4. Binary drop-in: the same tool built with -lbpf, run on bpflink's libbpf.so.1"
+cc -o "$work/xdp_run.libbpf" examples/xdp_run.c -lbpf
+echo "with the system libbpf:"
+"$work/xdp_run.libbpf" "$work/firewall.o" rootlet
+echo "with LD_LIBRARY_PATH=$stage/lib/bpflink-compat:"
+LD_LIBRARY_PATH=$stage/lib/bpflink-compat ldd "$work/xdp_run.libbpf" | grep libbpf
+LD_LIBRARY_PATH=$stage/lib/bpflink-compat "$work/xdp_run.libbpf" "$work/firewall.o" rootlet
+
+step "5. The same from Python (ctypes over libbpflink.so.1), with a .rodata knob set before load"
+PYTHONPATH=python BPFLINK_LIB=$stage/lib/libbpflink.so.1 python3 - "$work/firewall.o" <<'PY'
+import struct, sys
+import bpflink
+
+with bpflink.Object.open(sys.argv[1]) as obj:
+    rodata = next(m for m in obj.maps() if m.name.endswith(".rodata"))
+    rodata.initial_value = struct.pack("<I", 2000)       # max_len = 2000 instead of 512
+    obj.load()
+    tcp_1000 = bytes(12) + b"\x08\x00" + bytes([0x45, 0, 0x03, 0xda]) + bytes(5) + b"\x06" + bytes(1000 - 24)
+    verdict = obj.program("rootlet").test_run(tcp_1000).retval
+    print("TCP 1000 bytes with max_len=2000 ->", {1: "DROP", 2: "PASS"}.get(verdict, verdict))
 PY
 
-step "4. A C tool built against bpflink with pkg-config"
-cat >"$work/tool.c" <<'C'
-#include <bpf/libbpf.h>   /* the compat header: sources written for libbpf compile unchanged */
-#include <stdio.h>
-int main(void) { printf("libbpf API %s from %s\n", libbpf_version_string(), bpflink_version()); return 0; }
-C
-# shellcheck disable=SC2046
-cc -o "$work/tool" "$work/tool.c" $(PKG_CONFIG_PATH=$stage/lib/pkgconfig pkg-config --cflags --libs bpflink)
-LD_LIBRARY_PATH=$stage/lib "$work/tool"
-
-step "5. The drop-in libbpf.so.1: versioned symbols as libbpf defines them"
-readelf -d "$stage/lib/bpflink-compat/libbpf.so.1" | grep SONAME
-objdump -T "$stage/lib/bpflink-compat/libbpf.so.1" | grep -E 'libbpf_(set_print|major_version|strerror)$'
-
 step "Not yet available (see README's status table)"
-echo "- loading objects with bpf_object__open/load (issue 3)"
-echo "- static linking of several .o files (issue 4)"
-echo "- dynamic linking against loaded programs: freplace and calls into loaded objects (issue 5)"
+echo "- dynamic linking against programs already loaded in the kernel: replacing a placeholder"
+echo "  at run time (freplace) and calling global functions of a loaded object (issue 5)"

@@ -14,7 +14,7 @@ if [ -x capi-tests/run-kernel.sh ]; then
   capi-tests/run-kernel.sh "$stage" || failures=$((failures + 1))
 fi
 if [ -d python/tests/kernel ]; then
-  python3 -m pytest -q -p no:cacheprovider python/tests/kernel || failures=$((failures + 1))
+  "${BPFLINK_PYTHON:-python3}" -m pytest -q -p no:cacheprovider python/tests/kernel || failures=$((failures + 1))
 fi
 echo "[guest] done: $failures failing group(s)"
 exit $((failures > 0))

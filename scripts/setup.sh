@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libbpf-dev bpftool xdp-tools                # BPF-side headers, reference implementation, corpus
   linux-libc-dev iproute2 kmod valgrind
   qemu-system-x86 linux-image-6.12-amd64 linux-image-amd64   # guest kernels 6.12 and 6.1
-  busybox-static zstd cpio udev
+  busybox-static zstd cpio udev time
   python3 python3-pip
 )
 PIP_PACKAGES=(virtme-ng pytest)

@@ -14,6 +14,9 @@ mkdir -p "$logs"
 export BPFLINK_BPF_OBJ_DIR=$PWD/build/bpf-objs
 export BPFLINK_LIB=$stage/lib/libbpflink.so.1
 export BPFLINK_PREFIX=$stage
+# The guest's PATH may find another python3 than the one setup installed pytest into.
+BPFLINK_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+export BPFLINK_PYTHON
 
 declare -a summary=()
 total_passed=0
@@ -118,6 +121,9 @@ suite_python() {
 }
 
 cargo build --release --locked --tests 2>&1 | tail -n 3
+# The guest sees the tree read-only: build what it runs (BPF objects, C test binaries) here.
+scripts/build-bpf.sh "$BPFLINK_BPF_OBJ_DIR"
+capi-tests/build.sh "$stage" build/capi-bin
 run_suite host suite_host
 run_suite guest-6.12 suite_guest 6.12
 run_suite guest-6.1 suite_guest 6.1

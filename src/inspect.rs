@@ -21,7 +21,7 @@ pub fn to_json(spec: &ObjectSpec) -> serde_json::Value {
 }
 
 fn write_text(out: &mut String, spec: &ObjectSpec) -> std::fmt::Result {
-    writeln!(out, "object {} ({:?}-endian)", spec.name, spec.endian)?;
+    writeln!(out, "object {} ({}-endian)", spec.name, label(&spec.endian))?;
     writeln!(out, "license: {}", spec.license.as_deref().unwrap_or("(none)"))?;
     if let Some(version) = spec.kernel_version {
         writeln!(out, "kernel version: {version:#x}")?;
@@ -64,7 +64,7 @@ fn write_sections(out: &mut String, spec: &ObjectSpec) -> std::fmt::Result {
             "  [{:2}] {:<24} {:<8} size {:<6} align {:<2} flags {:#x}{}",
             s.index,
             s.name,
-            format!("{:?}", s.kind).to_lowercase(),
+            label(&s.kind),
             s.size,
             s.align,
             s.flags,
@@ -115,13 +115,13 @@ fn write_subprograms(out: &mut String, spec: &ObjectSpec) -> std::fmt::Result {
     for s in &spec.subprograms {
         writeln!(
             out,
-            "  {} in {}: {} insns at +{}, {:?} {:?}, linkage {}",
+            "  {} in {}: {} insns at +{}, binding {}, visibility {}, linkage {}",
             s.name,
             s.section_name,
             s.insn_cnt,
             s.offset,
-            s.binding,
-            s.visibility,
+            label(&s.binding),
+            label(&s.visibility),
             s.linkage.as_deref().unwrap_or("(no BTF)")
         )?;
     }
@@ -173,9 +173,9 @@ fn write_externs(out: &mut String, spec: &ObjectSpec) -> std::fmt::Result {
     for e in &spec.externs {
         writeln!(
             out,
-            "  {} ({:?}{}){}",
+            "  {} ({}{}){}",
             e.name,
-            e.kind,
+            label(&e.kind),
             if e.weak { ", weak" } else { "" },
             e.btf_section.as_ref().map(|s| format!(" in {s}")).unwrap_or_default()
         )?;
@@ -185,4 +185,13 @@ fn write_externs(out: &mut String, spec: &ObjectSpec) -> std::fmt::Result {
 
 fn write_list(out: &mut String, title: &str, items: &[String]) -> std::fmt::Result {
     writeln!(out, "\n{title}: {}", if items.is_empty() { "(none)".to_string() } else { items.join(", ") })
+}
+
+/// The snake_case name serde gives a plain enum value, so text and JSON reports agree.
+fn label<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".to_string(),
+    }
 }

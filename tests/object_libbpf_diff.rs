@@ -47,9 +47,7 @@ fn pick(v: &Value, fields: &[&str]) -> Value {
 fn bpflink_view(obj: &Path) -> Value {
     let spec = ObjectSpec::from_file(obj).unwrap_or_else(|e| panic!("bpflink rejects {}: {e}", obj.display()));
     let report = bpflink::inspect::to_json(&spec);
-    let programs: Vec<Value> = report["programs"]
-        .as_array()
-        .unwrap()
+    let programs: Vec<Value> = libbpf_program_list(&report)
         .iter()
         .map(|p| pick(p, &["name", "section_name", "prog_type", "expected_attach_type", "autoload", "insn_cnt"]))
         .collect();
@@ -60,6 +58,22 @@ fn bpflink_view(obj: &Path) -> Value {
         .map(|m| pick(m, &["name", "map_type", "key_size", "value_size", "max_entries", "map_flags"]))
         .collect();
     json!({ "name": report["name"], "programs": programs, "maps": maps })
+}
+
+/// The functions libbpf lists as programs. libbpf 1.1 also lists the only function of an
+/// object that has no SEC() program, even in `.text` (a legacy rule the loader reproduces in
+/// `loader::legacy_text_program`); inspect keeps reporting such a function as a subprogram.
+fn libbpf_program_list(report: &Value) -> Vec<Value> {
+    let programs = report["programs"].as_array().unwrap();
+    let subprograms = report["subprograms"].as_array().unwrap();
+    if programs.is_empty() && subprograms.len() == 1 && subprograms[0]["section_name"] == ".text" {
+        let lone = &subprograms[0];
+        return vec![json!({
+            "name": lone["name"], "section_name": ".text", "prog_type": "unspec",
+            "expected_attach_type": "cgroup_inet_ingress", "autoload": true, "insn_cnt": lone["insn_cnt"],
+        })];
+    }
+    programs.clone()
 }
 
 #[test]

@@ -13,4 +13,22 @@
 #include "libbpf_version.h"
 #include "../bpflink.h"
 
+/* Iterate over an object's programs and maps (libbpf.h's macros). */
+#define bpf_object__for_each_program(pos, obj)			\
+	for ((pos) = bpf_object__next_program((obj), NULL);	\
+	     (pos) != NULL;					\
+	     (pos) = bpf_object__next_program((obj), (pos)))
+
+#define bpf_object__for_each_map(pos, obj)			\
+	for ((pos) = bpf_object__next_map((obj), NULL);		\
+	     (pos) != NULL;					\
+	     (pos) = bpf_object__next_map((obj), (pos)))
+
+/* Values of a map definition's `pinning` attribute. */
+enum libbpf_pin_type {
+	LIBBPF_PIN_NONE,
+	/* pin maps by name (in /sys/fs/bpf by default) */
+	LIBBPF_PIN_BY_NAME,
+};
+
 #endif /* __BPFLINK_COMPAT_LIBBPF_H */

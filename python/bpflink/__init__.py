@@ -14,7 +14,7 @@ from . import _lib
 from ._lib import LibraryNotFound
 
 __all__ = ["LibraryNotFound", "library", "version", "libbpf_version", "libbpf_version_string",
-           "strerror", "num_possible_cpus", "inspect"]
+           "strerror", "num_possible_cpus", "inspect", "Object", "Program", "Map"]
 
 _loaded = None
 _lock = threading.Lock()
@@ -79,3 +79,6 @@ def _raise(err, what, filename=None):
     if filename is not None:
         raise OSError(err, message, os.fspath(filename))
     raise OSError(err, message)
+
+
+from .object import Map, Object, Program  # noqa: E402  (needs library() and _raise above)

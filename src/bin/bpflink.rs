@@ -12,6 +12,7 @@ usage: bpflink <command> [options]
 commands:
   inspect [--json] OBJ...   describe BPF ELF objects: sections, programs, maps, data,
                             externs, placeholders, exports, BTF
+  link -o OUT IN...         statically link BPF objects into one (like `bpftool gen object`)
 
 options:
   -h, --help                print this help
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("inspect") => inspect_cmd(&args[1..]),
+        Some("link") => link_cmd(&args[1..]),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
 }
@@ -38,6 +40,42 @@ fn main() -> ExitCode {
 fn usage_error(msg: &str) -> ExitCode {
     eprintln!("bpflink: {msg}\n\n{USAGE}");
     ExitCode::from(2)
+}
+
+fn link_cmd(args: &[String]) -> ExitCode {
+    let mut out = None;
+    let mut inputs = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-o" | "--output" => match it.next() {
+                Some(path) => out = Some(path.clone()),
+                None => return usage_error("link: -o needs a file name"),
+            },
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            opt if opt.starts_with('-') => return usage_error(&format!("link: unknown option '{opt}'")),
+            path => inputs.push(path.to_string()),
+        }
+    }
+    let Some(out) = out else { return usage_error("link: no output file (-o OUT)") };
+    if inputs.is_empty() {
+        return usage_error("link: no input objects");
+    }
+    let bytes = match bpflink::linker::link_files(&inputs) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            eprintln!("bpflink: link: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(err) = std::fs::write(&out, bytes) {
+        eprintln!("bpflink: {out}: {err}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 fn inspect_cmd(args: &[String]) -> ExitCode {

@@ -368,6 +368,14 @@ fn vlen_of(t: &BtfType) -> usize {
     }
 }
 
+/// Bytes `encode_type` writes for `t`.
+pub(crate) fn encoded_len(t: &BtfType) -> usize {
+    match t.kind() {
+        Kind::Void => 0,
+        kind => TYPE_HEADER_SIZE + trailing_len(kind, vlen_of(t) as u32),
+    }
+}
+
 fn info_word(kind: Kind, vlen: usize, kind_flag: bool) -> u32 {
     ((kind_flag as u32) << 31) | ((kind as u32) << 24) | (vlen as u32 & 0xffff)
 }

@@ -17,6 +17,7 @@
 //! while `types()`, `strings()` and `to_bytes()` cover only the split's own part.
 mod bytes;
 mod codec;
+pub mod dedup;
 mod describe;
 mod error;
 mod ext;
@@ -228,6 +229,19 @@ impl Btf {
         }
     }
 
+    /// An empty BTF (same base, if any) whose string section starts as a copy of `other`'s:
+    /// types copied from `other` keep their name offsets, so a type list can be rebuilt
+    /// without re-adding every name (the static linker's compaction).
+    pub fn new_with_strings_of(other: &Btf) -> Btf {
+        let mut btf = match &other.base {
+            Some(base) => Btf::new_split(base.clone()),
+            None => Btf::new(),
+        };
+        btf.strings = other.strings.clone();
+        btf.endian = other.endian;
+        btf
+    }
+
     /// Parses and validates a raw `.BTF` section.
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
         Self::parse_on(data, None)
@@ -278,6 +292,22 @@ impl Btf {
         Ok(btf)
     }
 
+    /// Appends `s` (which must contain no NUL) without looking for an identical string: for
+    /// callers that keep their own index of this BTF's strings (the static linker), so the
+    /// string is neither hashed twice nor stored in two indexes. A string index built later
+    /// covers it; one already built is kept up to date.
+    pub fn append_new_string(&mut self, s: &str) -> u32 {
+        let s = s.split('\0').next().unwrap_or("");
+        let off = self.base_strings_len() + self.strings.len() as u32;
+        let own_off = self.strings.len() as u32;
+        self.strings.extend_from_slice(s.as_bytes());
+        self.strings.push(0);
+        if let Some(index) = self.string_index.get_mut() {
+            index.entry(s.as_bytes().into()).or_insert(own_off);
+        }
+        off
+    }
+
     /// Appends a string (up to its first NUL) and returns its offset; an identical string
     /// already present (in the base too) is reused.
     pub fn add_string(&mut self, s: &str) -> u32 {
@@ -314,7 +344,7 @@ impl Btf {
         }
         self.types
             .get_mut((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType(id))
+            .ok_or_else(|| BtfError::NoSuchType(id))
     }
 
     /// Own types; `types()[i]` has id `first_type_id() + i`.
@@ -401,22 +431,25 @@ impl Btf {
     /// Writes the own part as a raw `.BTF` section in `endian()` byte order. Values that do not
     /// fit the format (see `to_bytes_checked`) are truncated.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut types = Writer::new(self.endian);
-        for (i, t) in self.types.iter().enumerate() {
-            let attribute_tag = self.attribute_tags.contains(&(self.first_id + i as u32));
-            codec::encode_type(&mut types, t, attribute_tag);
-        }
+        // One buffer of the exact size: large BTF (a static link's output) is then never held
+        // twice nor over-allocated while being written.
+        let types_len: usize = self.types.iter().map(codec::encoded_len).sum();
+        let hdr_len = self.hdr_len as usize;
         let mut w = Writer::new(self.endian);
+        w.out.reserve_exact(hdr_len + types_len + self.strings.len());
         w.u16(BTF_MAGIC);
         w.u8(1);
         w.u8(0);
         w.u32(self.hdr_len);
         w.u32(0);
-        w.u32(types.out.len() as u32);
-        w.u32(types.out.len() as u32);
+        w.u32(types_len as u32);
+        w.u32(types_len as u32);
         w.u32(self.strings.len() as u32);
-        w.out.resize(self.hdr_len as usize, 0);
-        w.out.extend_from_slice(&types.out);
+        w.out.resize(hdr_len, 0);
+        for (i, t) in self.types.iter().enumerate() {
+            let attribute_tag = self.attribute_tags.contains(&(self.first_id + i as u32));
+            codec::encode_type(&mut w, t, attribute_tag);
+        }
         w.out.extend_from_slice(&self.strings);
         w.out
     }
@@ -445,7 +478,7 @@ impl Btf {
         }
         self.types
             .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType(id))
+            .ok_or_else(|| BtfError::NoSuchType(id))
     }
 
     /// Total string length of the base chain (0 for standalone BTF).

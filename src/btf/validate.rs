@@ -12,14 +12,54 @@ use super::error::BtfError;
 use super::types::*;
 use super::Btf;
 
+/// A fast check of name offsets: when the own string section is valid UTF-8 as a whole and
+/// ends with a NUL, a name is valid iff its offset is in the own section and on a character
+/// boundary (the bytes up to the next NUL are then valid UTF-8 too). Names it cannot vouch for
+/// go through `check_names`, which gives the exact error.
+struct QuickNames<'a> {
+    own: &'a [u8],
+    base_len: u32,
+}
+
+impl<'a> QuickNames<'a> {
+    fn new(btf: &'a Btf) -> QuickNames<'a> {
+        let usable = btf.strings.last() == Some(&0) && std::str::from_utf8(&btf.strings).is_ok();
+        QuickNames { own: if usable { &btf.strings } else { &[] }, base_len: btf.base_strings_len() }
+    }
+
+    fn valid(&self, off: u32) -> bool {
+        // 0x80..=0xBF are UTF-8 continuation bytes: not the start of a character.
+        off.checked_sub(self.base_len)
+            .and_then(|o| self.own.get(o as usize))
+            .is_some_and(|&b| !(0x80..=0xbf).contains(&b))
+    }
+
+    fn all_valid(&self, t: &BtfType) -> bool {
+        self.valid(t.name_off)
+            && match &t.kind {
+                TypeKind::Struct { members, .. } | TypeKind::Union { members, .. } => {
+                    members.iter().all(|m| self.valid(m.name_off))
+                }
+                TypeKind::Enum { values, .. } | TypeKind::Enum64 { values, .. } => {
+                    values.iter().all(|v| self.valid(v.name_off))
+                }
+                TypeKind::FuncProto { params, .. } => params.iter().all(|p| self.valid(p.name_off)),
+                _ => true,
+            }
+    }
+}
+
 impl Btf {
     /// Checks the own types: names, referenced ids, reference kinds and cycles. `parse` runs it;
     /// builders call it before writing.
     pub fn validate(&self) -> Result<(), BtfError> {
+        let names = QuickNames::new(self);
         for (i, t) in self.types.iter().enumerate() {
             let id = self.first_id + i as u32;
             self.check_void_position(id, t)?;
-            self.check_names(id, t)?;
+            if !names.all_valid(t) {
+                self.check_names(id, t)?;
+            }
             self.check_reference_ranges(id, t)?;
             self.check_sizes(id, t)?;
         }
@@ -101,6 +141,10 @@ impl Btf {
                     return invalid(format!("int has {bits} bits, more than 128"));
                 }
             }
+            // clang emits a forward-declared `enum x;` as an ENUM of size 0 with no values;
+            // libbpf accepts it (and dedup resolves it to the full enum).
+            TypeKind::Enum { size: 0, values, .. } | TypeKind::Enum64 { size: 0, values, .. }
+                if values.is_empty() => {}
             TypeKind::Enum { size, .. } | TypeKind::Enum64 { size, .. }
                 if !matches!(size, 1 | 2 | 4 | 8) =>
             {

@@ -134,6 +134,7 @@ impl CReturn for () {
 /// Runs the body of the C entry point `api` under the panic guard and converts its result.
 pub fn call<R: CReturn>(api: &'static str, body: impl FnOnce() -> CResult<R>) -> R {
     install_panic_hook();
+    super::print::install_sink();
     let outcome = {
         let _inside = GuardDepth::enter();
         panic::catch_unwind(AssertUnwindSafe(body))

@@ -1,0 +1,283 @@
+//! The linker's own reading of an input ELF file: section headers, symbols and the relocation
+//! tables of linked sections, with section contents borrowed from the file.
+//!
+//! Why not `ObjectSpec`: the loader's model decodes and copies everything (programs, maps,
+//! every relocation including DWARF's); linking many objects needs only this much, and
+//! reading it costs a small fraction. Every size and index is checked against the file before
+//! use; errors are the object model's (`ObjectError`), so messages match the rest of bpflink.
+use object::elf::{self as e, FileHeader64, Rel64, SectionHeader64, Sym64};
+use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
+use object::Endianness;
+
+use crate::object::{Binding, Endian, ObjectError, Section, SectionKind, Symbol, SymbolKind, Visibility};
+
+const INSN_SIZE: u64 = 8;
+const SYM_SIZE: u64 = 24;
+const REL_SIZE: u64 = 16;
+
+/// One relocation entry, checked: the symbol exists and the offset lies in the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InRel {
+    pub offset: u64,
+    pub symbol: u32,
+    pub r_type: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelTable {
+    /// Index of the section the relocations apply to.
+    pub target: u32,
+    pub entries: Vec<InRel>,
+}
+
+pub struct ElfIn<'a> {
+    pub endian: Endian,
+    /// Section headers; `Section::data` and `insns` stay empty (see `contents`).
+    pub sections: Vec<Section>,
+    /// Contents of each section (empty for NOBITS), borrowed from the file.
+    pub contents: Vec<&'a [u8]>,
+    pub symbols: Vec<Symbol>,
+    /// Relocation tables of sections for which `wanted(section)` held.
+    pub rels: Vec<RelTable>,
+}
+
+pub fn read<'a>(data: &'a [u8], wanted: impl Fn(&Section) -> bool) -> Result<ElfIn<'a>, ObjectError> {
+    check_ident(data)?;
+    let header = FileHeader64::<Endianness>::parse(data).map_err(|err| ObjectError::BadHeader { what: err.to_string() })?;
+    let endian = header.endian().map_err(|err| ObjectError::BadHeader { what: err.to_string() })?;
+    if header.e_type(endian) != e::ET_REL {
+        return Err(ObjectError::WrongType { e_type: header.e_type(endian) });
+    }
+    if header.e_machine(endian) != e::EM_BPF {
+        return Err(ObjectError::WrongMachine { machine: header.e_machine(endian) });
+    }
+    let table = header.sections(endian, data).map_err(|err| ObjectError::BadSectionTable { what: err.to_string() })?;
+    let headers: &[SectionHeader64<Endianness>] = table.iter().as_slice();
+    let mut sections = Vec::with_capacity(headers.len());
+    let mut contents = Vec::with_capacity(headers.len());
+    for (index, sh) in headers.iter().enumerate() {
+        let index = index as u32;
+        let name = table
+            .section_name(endian, sh)
+            .map_err(|_| ObjectError::BadSectionName { index, offset: sh.sh_name(endian) })?;
+        let section = header_of(endian, index, String::from_utf8_lossy(name).into_owned(), sh)?;
+        contents.push(bytes_of(data, endian, &section, sh)?);
+        sections.push(section);
+    }
+    let mut symtabs = sections.iter().filter(|s| s.sh_type == e::SHT_SYMTAB);
+    let symtab = symtabs.next().ok_or(ObjectError::NoSymbolTable)?.index;
+    if let Some(second) = symtabs.next() {
+        return Err(ObjectError::MultipleSymbolTables { first: symtab, second: second.index });
+    }
+    let symbols = read_symbols(data, endian, headers, &sections, &contents, symtab)?;
+    let mut rels = Vec::new();
+    for rel in sections.iter().filter(|s| s.sh_type == e::SHT_REL) {
+        let target = sections
+            .get(rel.info as usize)
+            .filter(|_| rel.info != 0)
+            .ok_or_else(|| bad(rel, format!("target section {} does not exist", rel.info)))?;
+        if wanted(target) {
+            rels.push(read_rels(data, endian, &headers[rel.index as usize], rel, target, symtab, symbols.len())?);
+        }
+    }
+    let endian = if endian == Endianness::Little { Endian::Little } else { Endian::Big };
+    Ok(ElfIn { endian, sections, contents, symbols, rels })
+}
+
+fn check_ident(data: &[u8]) -> Result<(), ObjectError> {
+    if data.len() >= 4 && data[..4] != e::ELFMAG {
+        return Err(ObjectError::BadMagic);
+    }
+    if data.len() < 64 {
+        return Err(ObjectError::TooShort { size: data.len() });
+    }
+    if data[4] != e::ELFCLASS64 {
+        return Err(ObjectError::WrongClass { class: data[4] });
+    }
+    if data[5] != e::ELFDATA2LSB && data[5] != e::ELFDATA2MSB {
+        return Err(ObjectError::BadEncoding { encoding: data[5] });
+    }
+    Ok(())
+}
+
+fn bad(section: &Section, what: String) -> ObjectError {
+    ObjectError::BadSection { index: section.index, name: section.name.clone(), what }
+}
+
+/// The kinds the linker distinguishes (the same rules as the object model's).
+fn kind_of(index: u32, name: &str, sh_type: u32, flags: u64) -> SectionKind {
+    let exec = flags & u64::from(e::SHF_EXECINSTR) != 0;
+    let under = |base: &str| name == base || name.strip_prefix(base).is_some_and(|rest| rest.starts_with('.'));
+    match sh_type {
+        _ if index == 0 => SectionKind::Null,
+        _ if name == "license" => SectionKind::License,
+        _ if name == "version" => SectionKind::Version,
+        _ if name == ".maps" => SectionKind::Maps,
+        _ if name == ".BTF" => SectionKind::Btf,
+        _ if name == ".BTF.ext" => SectionKind::BtfExt,
+        e::SHT_SYMTAB => SectionKind::Symtab,
+        e::SHT_STRTAB => SectionKind::Strtab,
+        e::SHT_REL => SectionKind::Rel,
+        e::SHT_PROGBITS if exec && name == ".text" => SectionKind::Text,
+        e::SHT_PROGBITS if exec => SectionKind::Program,
+        e::SHT_PROGBITS if under(".data") => SectionKind::Data,
+        e::SHT_PROGBITS if under(".rodata") => SectionKind::Rodata,
+        e::SHT_NOBITS if under(".bss") => SectionKind::Bss,
+        _ => SectionKind::Other,
+    }
+}
+
+fn header_of(endian: Endianness, index: u32, name: String, sh: &SectionHeader64<Endianness>) -> Result<Section, ObjectError> {
+    let (sh_type, flags, size) = (sh.sh_type(endian), sh.sh_flags(endian), sh.sh_size(endian));
+    let kind = kind_of(index, &name, sh_type, flags);
+    if matches!(kind, SectionKind::Program | SectionKind::Text) && size % INSN_SIZE != 0 {
+        return Err(ObjectError::InsnSectionSize { index, name, size });
+    }
+    Ok(Section {
+        index,
+        kind,
+        sh_type,
+        size,
+        align: sh.sh_addralign(endian),
+        flags,
+        link: sh.sh_link(endian),
+        info: sh.sh_info(endian),
+        entsize: sh.sh_entsize(endian),
+        relocations: Vec::new(),
+        data: Vec::new(),
+        insns: Vec::new(),
+        name,
+    })
+}
+
+fn bytes_of<'a>(data: &'a [u8], endian: Endianness, s: &Section, sh: &SectionHeader64<Endianness>) -> Result<&'a [u8], ObjectError> {
+    if s.sh_type == e::SHT_NOBITS || s.sh_type == e::SHT_NULL {
+        return Ok(&[]);
+    }
+    let offset = sh.sh_offset(endian);
+    let out_of_file =
+        || ObjectError::SectionOutOfFile { index: s.index, name: s.name.clone(), offset, size: s.size, file_size: data.len() };
+    let start = usize::try_from(offset).map_err(|_| out_of_file())?;
+    let end = start.checked_add(usize::try_from(s.size).map_err(|_| out_of_file())?).ok_or_else(out_of_file)?;
+    data.get(start..end).ok_or_else(out_of_file)
+}
+
+fn check_table(s: &Section, entsize: u64) -> Result<(), ObjectError> {
+    if s.entsize != entsize || s.size % entsize != 0 {
+        return Err(bad(s, format!("entry size {} / size {} do not describe {entsize}-byte entries", s.entsize, s.size)));
+    }
+    Ok(())
+}
+
+fn read_symbols(
+    data: &[u8],
+    endian: Endianness,
+    headers: &[SectionHeader64<Endianness>],
+    sections: &[Section],
+    contents: &[&[u8]],
+    symtab: u32,
+) -> Result<Vec<Symbol>, ObjectError> {
+    let table = &sections[symtab as usize];
+    check_table(table, SYM_SIZE)?;
+    let syms: &[Sym64<Endianness>] = headers[symtab as usize].data_as_array(endian, data).map_err(|err| bad(table, err.to_string()))?;
+    let strtab = table.link;
+    let strings = sections
+        .get(strtab as usize)
+        .filter(|s| s.sh_type == e::SHT_STRTAB)
+        .and_then(|s| contents.get(s.index as usize))
+        .ok_or_else(|| bad(table, format!("linked string table {strtab} is not an SHT_STRTAB section")))?;
+    let mut out = Vec::with_capacity(syms.len());
+    for (index, sym) in syms.iter().enumerate() {
+        let index = index as u32;
+        let name_off = sym.st_name(endian);
+        let name = strings
+            .get(name_off as usize..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0).map(|end| &rest[..end]))
+            .ok_or(ObjectError::BadSymbolName { index, offset: name_off, strtab })?;
+        let symbol = Symbol {
+            index,
+            name: String::from_utf8_lossy(name).into_owned(),
+            shndx: u32::from(sym.st_shndx(endian)),
+            value: sym.st_value(endian),
+            size: sym.st_size(endian),
+            kind: match sym.st_type() {
+                e::STT_NOTYPE => SymbolKind::Notype,
+                e::STT_OBJECT => SymbolKind::Object,
+                e::STT_FUNC => SymbolKind::Func,
+                e::STT_SECTION => SymbolKind::Section,
+                e::STT_FILE => SymbolKind::File,
+                other => SymbolKind::Other(other),
+            },
+            binding: match sym.st_bind() {
+                e::STB_LOCAL => Binding::Local,
+                e::STB_GLOBAL => Binding::Global,
+                e::STB_WEAK => Binding::Weak,
+                other => Binding::Other(other),
+            },
+            visibility: match sym.st_visibility() {
+                e::STV_INTERNAL => Visibility::Internal,
+                e::STV_HIDDEN => Visibility::Hidden,
+                e::STV_PROTECTED => Visibility::Protected,
+                _ => Visibility::Default,
+            },
+        };
+        check_symbol(&symbol, sections)?;
+        out.push(symbol);
+    }
+    Ok(out)
+}
+
+/// A defined symbol lies in an existing section; functions and objects lie inside it (their
+/// value and size are shifted and copied into the output).
+fn check_symbol(sym: &Symbol, sections: &[Section]) -> Result<(), ObjectError> {
+    if sym.shndx == u32::from(e::SHN_UNDEF) || sym.shndx >= u32::from(e::SHN_LORESERVE) {
+        return Ok(());
+    }
+    let section = sections.get(sym.shndx as usize).ok_or_else(|| ObjectError::SymbolSectionOutOfRange {
+        index: sym.index,
+        name: sym.name.clone(),
+        section: sym.shndx,
+        count: sections.len() as u32,
+    })?;
+    let fits = sym.value.checked_add(sym.size).is_some_and(|end| end <= section.size);
+    if matches!(sym.kind, SymbolKind::Func | SymbolKind::Object) && !fits {
+        return Err(ObjectError::SymbolOutOfSection {
+            index: sym.index,
+            name: sym.name.clone(),
+            value: sym.value,
+            size: sym.size,
+            section: section.index,
+            section_size: section.size,
+        });
+    }
+    Ok(())
+}
+
+fn read_rels(
+    data: &[u8],
+    endian: Endianness,
+    sh: &SectionHeader64<Endianness>,
+    rel: &Section,
+    target: &Section,
+    symtab: u32,
+    symbol_count: usize,
+) -> Result<RelTable, ObjectError> {
+    check_table(rel, REL_SIZE)?;
+    if rel.link != symtab {
+        return Err(bad(rel, format!("linked symbol table {} is not the symbol table {symtab}", rel.link)));
+    }
+    let raw: &[Rel64<Endianness>] = sh.data_as_array(endian, data).map_err(|err| bad(rel, err.to_string()))?;
+    let mut entries = Vec::with_capacity(raw.len());
+    for (index, r) in raw.iter().enumerate() {
+        let index = index as u32;
+        let (symbol, offset) = (r.r_sym(endian), r.r_offset(endian));
+        if symbol as usize >= symbol_count {
+            return Err(ObjectError::RelocSymbolOutOfRange { rel_section: rel.index, index, symbol, count: symbol_count as u32 });
+        }
+        if offset >= target.size {
+            return Err(ObjectError::RelocOffsetOutOfRange { rel_section: rel.index, index, offset, target: target.index, size: target.size });
+        }
+        entries.push(InRel { offset, symbol, r_type: r.r_type(endian) });
+    }
+    Ok(RelTable { target: target.index, entries })
+}

@@ -1,0 +1,11 @@
+// Replacement for freplace_target's placeholder: drops every packet.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("freplace/placeholder")
+int drop_all(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "GPL";
