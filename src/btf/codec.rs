@@ -30,6 +30,7 @@ pub(crate) struct Decoded {
 }
 
 /// Decodes the type record at `off` of the type section.
+#[inline]
 pub(crate) fn decode_type(r: Reader, off: usize, id: TypeId) -> Result<Decoded, BtfError> {
     let available = r.data.len().saturating_sub(off);
     let truncated = |need: usize| BtfError::TruncatedType {

@@ -79,7 +79,9 @@ fn build(
 ) -> Result<Deduped, BtfError> {
     let mut out = Btf::new();
     out.set_endian(src.endian());
-    let mut renamed = HashMap::default();
+    // Input offset → output offset, indexed directly (names recur in every kept type, and a
+    // table as long as the input's string section is cheaper than hashing each of them).
+    let mut renamed = vec![NONE; src.strings().len()];
     for (id, &new) in plan.new_id.iter().enumerate().skip(1) {
         if new == NONE {
             continue;
@@ -182,7 +184,7 @@ struct StringLayout<'a> {
 impl<'a> StringLayout<'a> {
     fn of(strings: &'a [u8]) -> Self {
         let mut starts = vec![0u64; strings.len().div_ceil(64)];
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<&[u8], BuildHasherDefault<BytesHasher>> = Default::default();
         let mut unique = true;
         let mut off = 0usize;
         for piece in strings.split(|&b| b == 0) {
@@ -266,6 +268,23 @@ impl ShapeHash {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+}
+
+/// Hasher for byte strings (names): `ShapeHash`'s mixing, much cheaper than the default
+/// SipHash for the short names of a string section.
+#[derive(Default)]
+struct BytesHasher(u64);
+
+impl Hasher for BytesHasher {
+    fn finish(&self) -> u64 {
+        ShapeHash(self.0).finish()
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = ShapeHash(self.0).add_bytes(bytes).0;
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.0 = ShapeHash(self.0).add(v as u64).0;
     }
 }
 
@@ -1105,12 +1124,12 @@ fn rename_into(
     names_by_offset: bool,
     t: &mut BtfType,
     out: &mut Btf,
-    renamed: &mut HashMap<u32, u32, BuildHasherDefault<IdentityHasher>>,
+    renamed: &mut [u32],
 ) -> Result<(), BtfError> {
     let mut rename = |off: &mut u32| -> Result<(), BtfError> {
         let key = *off;
-        *off = match renamed.get(&key) {
-            Some(&new) => new,
+        *off = match renamed.get(key as usize).copied().filter(|&new| new != NONE) {
+            Some(new) => new,
             None => {
                 let name = src.string_at(key)?;
                 // With names identified by offset the input's strings are unique, so a name
@@ -1121,7 +1140,9 @@ fn rename_into(
                     (true, false) => out.append_new_string(name),
                     (false, _) => out.add_string(name),
                 };
-                renamed.insert(key, new);
+                if let Some(slot) = renamed.get_mut(key as usize) {
+                    *slot = new;
+                }
                 new
             }
         };

@@ -134,31 +134,28 @@ impl MergedTypes {
         let mut state = vec![0u8; count];
         state[0] = 2;
         let mut stack: Vec<(TypeId, bool)> = Vec::new();
-        let mut children: Vec<TypeId> = Vec::new();
         for root in 1..count as TypeId {
             if state[root as usize] != 0 {
                 continue;
             }
             stack.push((root, false));
             while let Some((id, expanded)) = stack.pop() {
+                if !expanded && state[id as usize] != 0 {
+                    continue;
+                }
                 let t = input.type_by_id(id)?;
                 if expanded {
                     folded[id as usize] = self.lookup(input, id, t, &folded, &state, strings)?;
                     state[id as usize] = 2;
                     continue;
                 }
-                if state[id as usize] != 0 {
-                    continue;
-                }
                 state[id as usize] = 1;
                 stack.push((id, true));
-                children.clear();
-                t.for_each_type_id(|c| children.push(c));
-                for &c in &children {
+                t.for_each_type_id(|c| {
                     if state.get(c as usize) == Some(&0) {
                         stack.push((c, false));
                     }
-                }
+                });
             }
         }
         Ok(folded)
@@ -184,15 +181,20 @@ impl MergedTypes {
         let mut key = std::mem::take(&mut self.scratch);
         key.clear();
         let index = &self.strings;
-        let known = key_words(t, merged_id, |off| strings.find(index, off), &mut |w| key.push(w))?;
-        let found = if known && all_folded.get() { self.find_key(&key) } else { NEW };
+        // Hashed as the words are produced, as `commit` hashes a merged type's words.
+        let mut h = IdHasher::default();
+        let known = key_words(t, merged_id, |off| strings.find(index, off), &mut |w| {
+            key.push(w);
+            h.write_u64(w);
+        })?;
+        let found = if known && all_folded.get() { self.find_key(&key, h.finish()) } else { NEW };
         self.scratch = key;
         Ok(found)
     }
 
-    /// The merged id whose key is `key`, or NEW.
-    fn find_key(&self, key: &[u64]) -> TypeId {
-        let mut cand = self.heads.get(&hash_words(key)).copied().unwrap_or(END);
+    /// The merged id whose key is `key` (hashing to `hash`), or NEW.
+    fn find_key(&self, key: &[u64], hash: u64) -> TypeId {
+        let mut cand = self.heads.get(&hash).copied().unwrap_or(END);
         let mut steps = 0;
         while cand != END && steps < MAX_CHAIN {
             steps += 1;
@@ -416,12 +418,18 @@ impl<'a> StringMap<'a> {
     }
 }
 
-fn hash_words(words: &[u64]) -> u64 {
-    let mut h = IdHasher::default();
-    for &w in words {
-        h.write_u64(w);
+/// The 1..=7 bytes of `tail` as a little-endian word, zero-extended, read with at most two
+/// loads whose overlap repeats the same bytes at the same places.
+fn tail_word(tail: &[u8]) -> u64 {
+    let n = tail.len();
+    let u32_at = |at: usize| tail.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let byte_at = |at: usize| tail.get(at).map_or(0, |&b| u64::from(b));
+    match n {
+        0 => 0,
+        1..=3 => byte_at(0) | byte_at(n / 2) << (8 * (n / 2)) | byte_at(n - 1) << (8 * (n - 1)),
+        4..=7 => u64::from(u32_at(0)) | u64::from(u32_at(n - 4)) << (8 * (n - 4)),
+        _ => tail.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
     }
-    h.finish()
 }
 
 /// A fast multiplicative hasher for small integer keys (the keys are ours, not an attacker's
@@ -431,11 +439,14 @@ pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits depending on the low bits of the input only, and
+        // hash tables pick buckets from the low bits: fold the well-mixed high half into them
+        // (a bijection, so equal hashes stay exactly the equal ones).
+        self.0 ^ (self.0 >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
-        // Whole words are read directly and the tail byte by byte, so that no call to
-        // memcpy is made per chunk (names are short: this runs for every name of every input).
+        // Whole words are read directly and the tail with at most two loads, so that no call
+        // to memcpy is made per chunk (names are short: this runs for every name of every input).
         let mut words = bytes.chunks_exact(8);
         for w in &mut words {
             let mut word = [0u8; 8];
@@ -444,8 +455,7 @@ impl Hasher for IdHasher {
         }
         let tail = words.remainder();
         if !tail.is_empty() {
-            let word = tail.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-            self.write_u64(word);
+            self.write_u64(tail_word(tail));
         }
     }
     fn write_u8(&mut self, v: u8) {
@@ -459,5 +469,19 @@ impl Hasher for IdHasher {
     }
     fn write_usize(&mut self, v: usize) {
         self.write_u64(v as u64);
+    }
+}
+
+#[cfg(test)]
+mod hasher_tests {
+    use super::tail_word;
+
+    #[test]
+    fn tail_word_is_the_little_endian_value_of_the_bytes() {
+        let bytes = [0x11u8, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77];
+        for n in 0..=bytes.len() {
+            let expected = bytes[..n].iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            assert_eq!(tail_word(&bytes[..n]), expected, "{n} bytes");
+        }
     }
 }

@@ -41,6 +41,7 @@
 pub mod btf_append;
 pub mod btf_merge;
 pub mod compat;
+pub mod dynamic;
 pub mod elf_in;
 mod error;
 pub mod input;

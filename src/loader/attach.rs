@@ -151,7 +151,7 @@ pub(crate) fn ext_func_id(ext: &Btf, program: &str) -> Option<TypeId> {
 }
 
 /// Why the kernel said `EBUSY` when linking an extension.
-const EBUSY_HINT: &str = "; the function is already replaced by another extension or traced by fentry/fexit \
+pub(crate) const EBUSY_HINT: &str = "; the function is already replaced by another extension or traced by fentry/fexit \
 (one extension per function; destroy the other link first)";
 
 /// Why the kernel said `EINVAL` when linking an extension to its load-time target.

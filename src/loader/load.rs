@@ -26,7 +26,7 @@ use super::kconfig::{self, KcfgSlot};
 use super::link::{self, LinkContext};
 use super::map::Map;
 use super::program::Program;
-use super::{attach, btf_fixup, Object, ObjectState};
+use super::{attach, btf_fixup, dynlink, Object, ObjectState};
 
 /// First verifier log buffer when the caller gave none; grown on `ENOSPC` up to the maximum.
 const LOG_BUF_START: usize = 1 << 20;
@@ -37,8 +37,13 @@ pub(crate) fn load(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Resul
         return Err(LoadError::AlreadyLoaded { object: obj.name.clone() });
     }
     obj.state = ObjectState::LoadFailed;
-    match run_passes(obj, resolver) {
+    let result = dynlink::plan(obj).and_then(|replacements| {
+        run_passes(obj, resolver)?;
+        dynlink::attach(obj, &replacements)
+    });
+    match result {
         Ok(()) => {
+            dynlink::register(obj);
             obj.state = ObjectState::Loaded;
             for p in &mut obj.programs {
                 p.loaded = true;
@@ -58,6 +63,9 @@ pub(crate) fn load(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Resul
 
 /// Closes every fd the load created and removes the pins it made.
 fn undo(obj: &mut Object) {
+    // Links first: they hold the extension programs closed below.
+    obj.dyn_edges.clear();
+    crate::linker::dynamic::unregister(obj.dyn_token);
     for map in &mut obj.maps {
         if map.pinned && !map.reused {
             let _ = map.unpin(None);
@@ -432,6 +440,7 @@ fn load_programs(obj: &mut Object, resolved: &ResolvedExterns, section_insns: &H
             });
         }
         let attach_btf_id = resolve_attach_btf_id(prog, ext_btf)?;
+        prog.linked_funcs = linked_function_names(ext_btf, &linked.func_info);
         let insns = std::mem::take(&mut prog.linked_insns);
         let result = load_program(prog, &insns, &linked.func_info, &linked.line_info, btf_fd, &license, kern_version, attach_btf_id);
         prog.linked_insns = insns;
@@ -439,6 +448,12 @@ fn load_programs(obj: &mut Object, resolved: &ResolvedExterns, section_insns: &H
         prog.fd = Some(result?);
     }
     Ok(())
+}
+
+/// Names of the BTF functions a linked program contains (one func_info record each).
+fn linked_function_names(btf: Option<&Btf>, func_info: &[FuncInfo]) -> Vec<String> {
+    let Some(btf) = btf else { return Vec::new() };
+    func_info.iter().filter_map(|f| btf.type_name(f.type_id).ok()).map(str::to_string).collect()
 }
 
 /// BTF id of the attach target of tracing/LSM/EXT programs: a FUNC of the target program's

@@ -19,6 +19,13 @@
 //!   layer may hand out pointers to them as handles for the object's lifetime.
 //! - `LoadError::errno()` gives the errno the C ABI reports.
 //!
+//! Dynamic linking ([`crate::linker::dynamic`], `dynlink.rs`): a successful load registers the
+//! object's weak placeholders (by kernel prog id) in a process-wide registry; loading an object
+//! whose lone `.text` function is a strong definition of a registered placeholder loads it as
+//! an EXT program and links it into every program containing the placeholder
+//! (`Object::dynamic_edges`); dropping that object destroys the links, restoring the
+//! placeholders. Drop unregisters the object.
+//!
 //! Extensions: `Object::load_with(&mut dyn ExternResolver)` lets the dynamic linker supply
 //! externs; `Map::initial_value` is the skeleton memory (stable across load);
 //! `Program::kernel_log` holds the verifier log for callers that gave a log buffer.
@@ -26,6 +33,7 @@ pub mod core;
 
 mod attach;
 mod btf_fixup;
+mod dynlink;
 mod error;
 mod externs;
 mod inflate;
@@ -37,6 +45,7 @@ mod mmap;
 mod program;
 
 pub use attach::{check_prototypes, FreplaceTarget, Link};
+pub use dynlink::DynamicEdge;
 pub use error::{LoadError, LIBBPF_ERRNO_FORMAT, LIBBPF_ERRNO_RELOC};
 pub use externs::{ExternResolver, ExternValue, NoResolver};
 pub use kconfig::linux_kernel_version;
@@ -118,6 +127,18 @@ pub struct Object {
     /// BTF upload log, when the kernel refused the BTF.
     pub(crate) btf_log: String,
     pub(crate) state: ObjectState,
+    /// Identifies this object in the dynamic-linking registry ([`crate::linker::dynamic`]).
+    pub(crate) dyn_token: u64,
+    /// Placeholders of other loaded objects this object's definitions replaced; dropping the
+    /// links restores them.
+    pub(crate) dyn_edges: Vec<DynamicEdge>,
+}
+
+impl Drop for Object {
+    /// Takes the object out of the dynamic-linking registry; its links then close with it.
+    fn drop(&mut self) {
+        crate::linker::dynamic::unregister(self.dyn_token);
+    }
 }
 
 impl Object {
@@ -176,6 +197,8 @@ impl Object {
             btf_fd: None,
             btf_log: String::new(),
             state: ObjectState::Opened,
+            dyn_token: crate::linker::dynamic::new_token(),
+            dyn_edges: Vec::new(),
         })
     }
 
@@ -244,6 +267,11 @@ impl Object {
     /// The kernel's BTF checker log when the BTF was refused (load continued without BTF).
     pub fn btf_log(&self) -> &str {
         &self.btf_log
+    }
+    /// Placeholders of other loaded objects that this object's strong definitions replaced
+    /// at load (see [`crate::linker::dynamic`]), with the links that hold them.
+    pub fn dynamic_edges(&self) -> &[DynamicEdge] {
+        &self.dyn_edges
     }
     /// The kernel version from the `version` section (libbpf's `bpf_object__kversion`).
     pub fn kernel_version(&self) -> u32 {

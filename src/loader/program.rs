@@ -36,6 +36,8 @@ pub struct Program {
     pub(crate) linked_insns: Vec<Insn>,
     pub(crate) fd: Option<OwnedFd>,
     pub(crate) loaded: bool,
+    /// Names of the BTF functions linked into the program (its func_info), set at load.
+    pub(crate) linked_funcs: Vec<String>,
 }
 
 impl Program {
@@ -76,6 +78,7 @@ impl Program {
             linked_insns: Vec::new(),
             fd: None,
             loaded: false,
+            linked_funcs: Vec::new(),
         })
     }
 
