@@ -334,10 +334,4 @@ impl BtfType {
         }
     }
 
-    /// The type ids this type refers to, in encoding order.
-    pub fn referenced_type_ids(&self) -> Vec<TypeId> {
-        let mut ids = Vec::new();
-        self.clone().for_each_type_id_mut(|id| ids.push(*id));
-        ids
-    }
 }
