@@ -34,8 +34,10 @@ LIST
 layout_is_exact() {
   diff <(expected_files) <(cd "$prefix" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
 }
-soname_is() { readelf -d "$1" | grep -q "Library soname: \[$2\]"; }
-symbol_has_version() { objdump -T "$1" | grep -Eq "[[:space:]]$3[[:space:]]+$2\$"; }
+# grep -c reads all its input: `grep -q` would exit at the first match, and under pipefail the
+# writer's SIGPIPE would then fail the check depending on where the line happens to be.
+soname_is() { readelf -d "$1" | grep -c "Library soname: \[$2\]" >/dev/null; }
+symbol_has_version() { objdump -T "$1" | grep -Ec "[[:space:]]$3[[:space:]]+$2\$" >/dev/null; }
 # Every defined dynamic symbol carries a version node: nothing leaks unversioned or from Rust's std.
 all_exports_versioned() {
   ! objdump -T "$1" | awk '/ D[FO] / && !/\*UND\*/' | grep -v -E '(LIBBPF_[0-9.]+|BPFLINK_[0-9.]+)[[:space:]]'
