@@ -1,6 +1,9 @@
-//! Dynamic linking, capability 1 of issue 5: loading an object whose strong global function
-//! matches a weak placeholder of an object this process already loaded replaces the
-//! placeholder (freplace), standard C style, with no API call beyond open + load.
+//! Dynamic linking (issue 5), standard C style, with no API call beyond open + load:
+//! 1. loading an object whose strong global function matches a weak placeholder of an object
+//!    this process already loaded replaces the placeholder (freplace);
+//! 2. loading an object that calls an `extern` function a loaded object exports runs the
+//!    provider's code, sharing its maps (stub + EXT, or imported code in extensions);
+//! 3. chains of libraries.
 //!
 //! dyn_rootlet.bpf.c: two XDP programs whose verdict comes from
 //! `__weak int dyn_placeholder(struct xdp_md *)` (XDP_PASS on a full frame);
@@ -13,86 +16,25 @@ mod common;
 use std::ffi::CString;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use bpflink::loader::{LoadError, Object, OpenOptions};
+use bpflink::linker::dynamic::{self, EdgeKind, Mechanism};
+use bpflink::loader::{LoadError, Object};
 use bpflink::sys::{self, uapi, ObjKind, TestRun};
+use common::dynlink::*;
 
-const XDP_DROP: u32 = uapi::xdp_action::XDP_DROP;
-const XDP_PASS: u32 = uapi::xdp_action::XDP_PASS;
 const ROOTLET_PROGRAMS: [&str; 2] = ["dyn_rootlet", "dyn_rootlet2"];
 
-/// The registry is process-wide: one test at a time, so no test sees another's rootlet.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn open_named(file: &str, name: &str) -> Object {
-    let opts = OpenOptions { object_name: Some(name.to_string()), ..Default::default() };
-    Object::open_file(&common::compile_bpf(file), &opts).unwrap_or_else(|e| panic!("open {file}: {e}"))
-}
-
 fn load_rootlet() -> Object {
-    let mut obj = open_named("dyn_rootlet", "dyn_rootlet");
-    obj.load().unwrap_or_else(|e| panic!("load dyn_rootlet: {e}\n{}", e.kernel_log()));
-    obj
+    load_plain("dyn_rootlet", "dyn_rootlet")
 }
 
-fn prog_fd<'a>(obj: &'a Object, name: &str) -> BorrowedFd<'a> {
-    obj.find_program(name).and_then(|p| p.fd()).unwrap_or_else(|| panic!("{name} not loaded"))
-}
-
-fn prog_id(fd: BorrowedFd<'_>) -> u32 {
-    sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd).expect("prog info").id
-}
-
-/// The verdict of program `name` of the rootlet on a 64-byte frame.
-fn verdict(rootlet: &Object, name: &str) -> u32 {
-    let mut frame = vec![0u8; 64];
-    frame[12] = 0x08;
-    let mut out = vec![0u8; 512];
-    sys::prog_test_run(prog_fd(rootlet, name), TestRun { data_in: &frame, data_out: Some(&mut out), repeat: 1, ..Default::default() })
-        .expect("test run of the rootlet")
-        .retval
-}
-
+/// The verdicts of the rootlet's programs on a full frame.
 fn verdicts(rootlet: &Object) -> Vec<u32> {
-    ROOTLET_PROGRAMS.iter().map(|p| verdict(rootlet, p)).collect()
+    ROOTLET_PROGRAMS.iter().map(|p| verdict(rootlet, p, 0)).collect()
 }
 
-fn skipped(what: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {what} (set {}=1 to fail instead)", sys::REQUIRE_FEATURES_ENV);
-}
-
-/// Loads `file` as object `name` while a rootlet is loaded. None (after a SKIPPED line) when
-/// the kernel refuses EXT and kernel features are not required.
 fn load_provider(file: &str, name: &str, test: &str) -> Option<Object> {
-    let mut obj = open_named(file, name);
-    match obj.load() {
-        Ok(()) => Some(obj),
-        Err(e @ LoadError::ProgLoad { .. }) if !sys::feature_required() => {
-            skipped(&format!("{test}: this kernel ({}) refuses to load BPF_PROG_TYPE_EXT: {e}", sys::kernel_release()));
-            None
-        }
-        Err(e) => panic!("load {file}: {e}\n{}", e.kernel_log()),
-    }
-}
-
-/// Waits (briefly) for kernel object `id` to be freed: ids go when the last reference drops.
-fn gone(kind: ObjKind, id: u32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        if !sys::all_ids(kind).expect("listing ids").contains(&id) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    load_dependent(file, name, test)
 }
 
 #[test]
@@ -104,6 +46,7 @@ fn loading_a_strong_definition_replaces_the_placeholder_in_every_program_until_d
     assert_eq!(verdicts(&rootlet), [XDP_DROP, XDP_DROP], "both programs run the firewall's definition");
 
     let edges = firewall.dynamic_edges();
+    assert!(edges.iter().all(|e| e.edge.kind == EdgeKind::Replace && e.edge.mechanism == Mechanism::Freplace));
     let mut targets: Vec<u32> = edges.iter().map(|e| e.edge.target_prog_id).collect();
     targets.sort_unstable();
     let mut expected: Vec<u32> = ROOTLET_PROGRAMS.iter().map(|p| prog_id(prog_fd(&rootlet, p))).collect();
@@ -113,13 +56,13 @@ fn loading_a_strong_definition_replaces_the_placeholder_in_every_program_until_d
     let link_ids: Vec<u32> = edges.iter().map(|e| e.edge.link_id).collect();
     for e in edges {
         assert_eq!(e.edge.ext_prog_id, ext_id, "one EXT program, loaded once, linked into every target");
-        assert_eq!((e.edge.function.as_str(), e.edge.target.as_str()), ("dyn_placeholder", "dyn_rootlet"));
-        let info = sys::obj_get_info_by_fd::<uapi::bpf_link_info>(e.link.fd().expect("link fd")).expect("link info");
+        assert_eq!((e.edge.function.as_str(), e.edge.to.as_str(), e.edge.from.as_str()), ("dyn_placeholder", "dyn_rootlet", "dyn_firewall"));
+        let info = sys::obj_get_info_by_fd::<uapi::bpf_link_info>(link_fd(e)).expect("link info");
         assert_eq!((info.id, info.prog_id), (e.edge.link_id, ext_id), "the kernel's view of the link");
     }
     let ext_info = sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(prog_fd(&firewall, "dyn_placeholder")).unwrap();
     assert_eq!(ext_info.type_, uapi::bpf_prog_type::BPF_PROG_TYPE_EXT);
-    let (_, listed) = bpflink::linker::dynamic::snapshot();
+    let listed = dynamic::snapshot().edges;
     assert_eq!(listed.iter().filter(|e| e.ext_prog_id == ext_id).count(), 2, "the registry lists both edges");
 
     drop(firewall);
@@ -128,7 +71,7 @@ fn loading_a_strong_definition_replaces_the_placeholder_in_every_program_until_d
     for id in link_ids {
         assert!(gone(ObjKind::Link, id), "link id {id} still exists after the drop");
     }
-    assert!(bpflink::linker::dynamic::snapshot().1.iter().all(|e| e.ext_prog_id != ext_id));
+    assert!(dynamic::snapshot().edges.iter().all(|e| e.ext_prog_id != ext_id));
 }
 
 /// The extension keeps its target alive; the target does not keep the extension: dropping
@@ -172,25 +115,24 @@ fn a_mismatched_prototype_fails_naming_both_prototypes() {
 }
 
 /// With no placeholder loaded anywhere, an object whose only function is a strong definition
-/// has nothing to load: it fails like in libbpf (no program type), saying what was looked for.
-/// Nothing is left in the kernel.
+/// is a library: it loads (its function is not a program of its own; it is loaded when an
+/// object calls it), replaces nothing, and is offered to later callers. Closing it leaves
+/// nothing in the kernel.
 #[test]
-fn a_definition_without_a_placeholder_fails_saying_what_was_looked_at() {
+fn a_definition_without_a_placeholder_loads_as_a_library() {
     let _g = serial();
     let before = sys::all_ids(ObjKind::Prog).unwrap();
     let mut firewall = open_named("dyn_firewall", "dyn_firewall");
-    let err = firewall.load().expect_err("nothing to replace and no program");
-    let msg = err.to_string();
-    assert!(msg.contains("no loaded object has a reachable weak placeholder") && msg.contains("[]"), "{msg}");
-    assert_eq!(err.errno(), libc::EINVAL, "libbpf's errno for a program without type");
-    assert!(firewall.dynamic_edges().is_empty());
-    // A loaded object without that placeholder is listed among those looked at.
-    let mut other = open_named("freplace_target", "unrelated_target");
-    other.load().unwrap_or_else(|e| panic!("load freplace_target: {e}"));
-    let mut firewall = open_named("dyn_firewall", "dyn_firewall");
-    let msg = firewall.load().expect_err("still nothing to replace").to_string();
-    assert!(msg.contains("[unrelated_target]"), "{msg}");
-    drop(other);
+    firewall.load().unwrap_or_else(|e| panic!("a library loads: {e}"));
+    assert!(firewall.dynamic_edges().is_empty(), "nothing to replace");
+    let prog = firewall.find_program("dyn_placeholder").expect("libbpf's view: the lone function is a program");
+    assert!(prog.fd().is_none() && !prog.autoload(), "a library function is not loaded on its own");
+    let listed = dynamic::snapshot();
+    let me = listed.objects.iter().find(|o| o.name == "dyn_firewall").expect("registered");
+    assert_eq!(me.exports, ["dyn_placeholder"]);
+    assert!(me.image.is_some(), "offered to callers");
+    drop(firewall);
+    assert!(dynamic::snapshot().objects.iter().all(|o| o.name != "dyn_firewall"));
     let after = sys::all_ids(ObjKind::Prog).unwrap();
     assert!(after.iter().all(|id| before.contains(id)), "programs left behind: {before:?} -> {after:?}");
 }
@@ -276,8 +218,8 @@ fn an_unreachable_placeholder_is_reported_and_not_offered() {
     assert_eq!(warned, drops_dead_globals, "kernel {}: warning expected iff 6.8+", sys::kernel_release());
     if drops_dead_globals {
         let mut firewall = open_named("dyn_firewall", "dyn_firewall");
-        let msg = firewall.load().expect_err("a dropped placeholder is not a candidate").to_string();
-        assert!(msg.contains("no loaded object has a reachable weak placeholder") && msg.contains("[dyn_rootlet_gated]"), "{msg}");
+        firewall.load().unwrap_or_else(|e| panic!("loads as a library: {e}"));
+        assert!(firewall.dynamic_edges().is_empty(), "a dropped placeholder is not a candidate");
     } else if let Some(firewall) = load_provider("dyn_firewall", "dyn_firewall", "reachable gated placeholder") {
         assert_eq!(firewall.dynamic_edges().len(), 1, "the kernel kept the placeholder: it is replaced");
     }

@@ -113,6 +113,8 @@ pub enum BtfError {
     ChainTooDeep { id: TypeId, depth: u32 },
     #[error("BTF type {0} belongs to the base BTF and cannot be changed through split BTF")]
     BaseTypeImmutable(TypeId),
+    #[error("appending BTF: {0}")]
+    AppendUnsupported(&'static str),
     #[error("BTF type {id} ({kind}) cannot be encoded: {reason}")]
     NotEncodable {
         id: TypeId,

@@ -17,6 +17,7 @@
 //! while `types()`, `strings()` and `to_bytes()` cover only the split's own part.
 mod bytes;
 mod codec;
+mod concat;
 pub mod dedup;
 mod describe;
 mod error;
@@ -25,6 +26,7 @@ pub mod types;
 mod validate;
 
 pub use bytes::Endian;
+pub use concat::BtfShift;
 pub use error::BtfError;
 pub use ext::{
     BtfExt, CoreRelo, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, RecordContext,

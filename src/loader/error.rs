@@ -27,6 +27,9 @@ pub enum LoadError {
     Invalid { what: &'static str, name: String, reason: String },
     #[error("object '{object}': unresolved externs: {}", names.join(", "))]
     UnresolvedExterns { object: String, names: Vec<String> },
+    /// Extern functions no loaded object exports (dynamic linking).
+    #[error("object '{object}': unresolved extern functions: {}; no loaded object exports them (objects looked at, newest first: [{}]); load the objects defining them first", quoted(names), looked_at.join(", "))]
+    UnresolvedFunctions { object: String, names: Vec<String>, looked_at: Vec<String> },
     #[error("extern '{name}': {reason}")]
     Extern { name: String, reason: String },
     #[error("object '{object}': kernel refused the BTF: {source}{}", log_suffix(log))]
@@ -65,6 +68,10 @@ pub enum LoadError {
     Core { program: String, what: String, errno: i32 },
 }
 
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+}
+
 fn log_suffix(log: &str) -> String {
     match log.lines().rev().find(|l| !l.trim().is_empty()) {
         Some(line) => format!(" (log: {})", line.trim()),
@@ -86,7 +93,7 @@ impl LoadError {
             }
             LoadError::Busy { .. } => libc::EBUSY,
             LoadError::NotLoaded { .. } => libc::ENOENT,
-            LoadError::UnresolvedExterns { .. } => libc::ESRCH,
+            LoadError::UnresolvedExterns { .. } | LoadError::UnresolvedFunctions { .. } => libc::ESRCH,
             LoadError::Extern { .. } | LoadError::Prototype { .. } => libc::EINVAL,
             LoadError::Attach { source, .. } | LoadError::LinkOp { source, .. } => source.errno(),
             LoadError::BtfLoad { source, .. }

@@ -1,10 +1,9 @@
 //! The "resolve externs" pass: gives every extern of the object a value before any kernel
 //! object is created. `.kconfig` values come from the options or the system's configuration,
-//! `.ksyms` from vmlinux BTF and `/proc/kallsyms`; everything else (functions, variables and
-//! maps defined by other objects) is asked of an [`ExternResolver`], which the dynamic linker
-//! provides. Whatever stays unresolved fails the load with one message naming all of it.
+//! `.ksyms` from vmlinux BTF and `/proc/kallsyms`; extern functions other loaded objects define
+//! were bound by the dynamic linker before this pass ([`super::dynlink`]). Whatever stays
+//! unresolved fails the load with one message naming all of it.
 use std::collections::HashMap;
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use crate::btf::{Btf, Kind};
@@ -13,8 +12,9 @@ use crate::object::{Extern, ExternKind};
 use super::error::LoadError;
 use super::kconfig::{self, KcfgSlot};
 
-/// What an extern resolves to.
-#[derive(Debug)]
+/// What an extern resolves to. Plain values (no fds), so a loaded object's values can be
+/// kept for linking its code into other programs later.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExternValue {
     /// A `.kconfig` value at this offset of the `.kconfig` map.
     Kconfig { offset: u32 },
@@ -27,29 +27,13 @@ pub enum ExternValue {
     /// A weak kfunc the kernel lacks: calls to it are poisoned (the verifier rejects them
     /// only if reachable).
     MissingKfunc,
-    /// Provided by a resolver: a map fd for an extern map.
-    Map(OwnedFd),
-    /// Provided by a resolver: a variable at `offset` in the value of array map `map`.
-    Variable { map: OwnedFd, offset: u32 },
-}
-
-/// Supplies externs the object and the kernel can't (issue 5's dynamic linker).
-pub trait ExternResolver {
-    /// The value for `ext` of object `object`, or None to leave it unresolved.
-    fn resolve(&mut self, object: &str, ext: &Extern) -> Option<ExternValue>;
-}
-
-/// The resolver that knows nothing: what `Object::load` uses.
-pub struct NoResolver;
-
-impl ExternResolver for NoResolver {
-    fn resolve(&mut self, _object: &str, _ext: &Extern) -> Option<ExternValue> {
-        None
-    }
+    /// A function another loaded object defines (dynamic linking): called through a stub,
+    /// or imported from link unit `provider_unit` where the program can't have stubs.
+    Function { provider_unit: Option<usize> },
 }
 
 /// Every extern's value, by name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ResolvedExterns {
     pub values: HashMap<String, ExternValue>,
 }
@@ -86,8 +70,9 @@ pub struct ExternContext<'a> {
     pub kconfig_data: Option<&'a mut [u8]>,
 }
 
-/// Resolves every extern or fails naming all unresolved ones.
-pub fn resolve_externs(ctx: ExternContext<'_>, resolver: &mut dyn ExternResolver) -> Result<ResolvedExterns, LoadError> {
+/// Resolves every extern or fails naming all unresolved ones. `functions` are the extern
+/// functions the dynamic linker bound to other loaded objects.
+pub fn resolve_externs(ctx: ExternContext<'_>, functions: &HashMap<String, ExternValue>) -> Result<ResolvedExterns, LoadError> {
     let mut out = ResolvedExterns::default();
     let mut unresolved = Vec::new();
     if let Some(btf) = ctx.btf {
@@ -108,9 +93,9 @@ pub fn resolve_externs(ctx: ExternContext<'_>, resolver: &mut dyn ExternResolver
         if matches!(ext.kind, ExternKind::Kconfig | ExternKind::Ksym | ExternKind::Kfunc) {
             continue;
         }
-        match resolver.resolve(ctx.object, ext) {
+        match functions.get(&ext.name) {
             Some(value) => {
-                out.values.insert(ext.name.clone(), value);
+                out.values.insert(ext.name.clone(), value.clone());
             }
             None => unresolved.push(ext.name.clone()),
         }

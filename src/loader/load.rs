@@ -15,13 +15,13 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use crate::btf::{Btf, FuncInfo, Kind, LineInfo};
+use crate::btf::{Btf, BtfShift, FuncInfo, Kind, LineInfo};
 use crate::log::{log, Level};
 use crate::object::{Insn, MapOrigin, MapType, ProgType};
 use crate::sys::{self, uapi, KernelLog, MapCreateAttr, ProgLoadAttr, SysError};
 
 use super::error::{LoadError, LIBBPF_ERRNO_FORMAT};
-use super::externs::{self, ExternContext, ExternResolver, ResolvedExterns};
+use super::externs::{self, ExternContext, ExternValue, ResolvedExterns};
 use super::kconfig::{self, KcfgSlot};
 use super::link::{self, LinkContext};
 use super::map::Map;
@@ -32,20 +32,21 @@ use super::{attach, btf_fixup, dynlink, Object, ObjectState};
 const LOG_BUF_START: usize = 1 << 20;
 const LOG_BUF_MAX: usize = 16 << 20;
 
-pub(crate) fn load(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Result<(), LoadError> {
+pub(crate) fn load(obj: &mut Object) -> Result<(), LoadError> {
     if obj.state != ObjectState::Opened {
         return Err(LoadError::AlreadyLoaded { object: obj.name.clone() });
     }
     obj.state = ObjectState::LoadFailed;
-    let result = dynlink::plan(obj).and_then(|replacements| {
-        run_passes(obj, resolver)?;
-        dynlink::attach(obj, &replacements)
+    let result = dynlink::plan(obj).and_then(|plan| {
+        let (code, externs) = run_passes(obj, &plan)?;
+        dynlink::attach(obj, &plan)?;
+        Ok((plan, code, externs))
     });
     match result {
-        Ok(()) => {
-            dynlink::register(obj);
+        Ok((plan, code, externs)) => {
+            dynlink::register(obj, &plan, code, &externs);
             obj.state = ObjectState::Loaded;
-            for p in &mut obj.programs {
+            for p in obj.programs.iter_mut().chain(obj.dyn_extensions.iter_mut()) {
                 p.loaded = true;
             }
             for m in &mut obj.maps {
@@ -66,6 +67,8 @@ fn undo(obj: &mut Object) {
     // Links first: they hold the extension programs closed below.
     obj.dyn_edges.clear();
     crate::linker::dynamic::unregister(obj.dyn_token);
+    obj.dyn_extensions.clear();
+    obj.dyn_providers = None;
     for map in &mut obj.maps {
         if map.pinned && !map.reused {
             let _ = map.unpin(None);
@@ -86,19 +89,24 @@ fn undo(obj: &mut Object) {
     obj.btf_fd = None;
 }
 
-fn run_passes(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Result<(), LoadError> {
-    let (resolved, kconfig_slots) = resolve_externs(obj, resolver)?;
-    load_btf(obj, &kconfig_slots)?;
+/// The passes; returns the CO-RE-relocated code sections and the extern values (kept in the
+/// image other objects link against).
+fn run_passes(obj: &mut Object, plan: &dynlink::Plan) -> Result<(HashMap<u32, Vec<Insn>>, ResolvedExterns), LoadError> {
+    obj.dyn_providers = dynlink::open_providers(plan)?;
+    let functions = dynlink::function_values(plan, obj.dyn_providers.as_ref());
+    let (resolved, kconfig_slots) = resolve_externs(obj, &functions)?;
+    let shifts = load_btf(obj, &kconfig_slots, dynlink::needs_imports(obj, plan))?;
     let section_insns = relocate_core(obj)?;
     create_maps(obj)?;
     fill_map_in_map_slots(obj)?;
-    load_programs(obj, &resolved, &section_insns)?;
-    fill_prog_array_slots(obj)
+    load_programs(obj, &resolved, &section_insns, &shifts)?;
+    fill_prog_array_slots(obj)?;
+    Ok((section_insns, resolved))
 }
 
 // ------------------------------------------------------------------------- pass 1: externs
 
-fn resolve_externs(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Result<(ResolvedExterns, Vec<KcfgSlot>), LoadError> {
+fn resolve_externs(obj: &mut Object, functions: &HashMap<String, ExternValue>) -> Result<(ResolvedExterns, Vec<KcfgSlot>), LoadError> {
     let kconfig_slots = match &obj.btf {
         Some(btf) => kconfig::layout(&obj.spec.externs, btf)?,
         None => Vec::new(),
@@ -116,20 +124,26 @@ fn resolve_externs(obj: &mut Object, resolver: &mut dyn ExternResolver) -> Resul
         extra_kconfig: obj.opts.kconfig.as_deref(),
         kconfig_data,
     };
-    let resolved = externs::resolve_externs(ctx, resolver)?;
+    let resolved = externs::resolve_externs(ctx, functions)?;
     Ok((resolved, kconfig_slots))
 }
 
 // ------------------------------------------------------------------------- pass 2: BTF
 
-fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot]) -> Result<(), LoadError> {
-    let Some(btf) = &obj.btf else { return Ok(()) };
-    let fixed = btf_fixup::fixup_for_kernel(&obj.spec, btf, kconfig_slots)?;
+/// Uploads the fixed-up BTF; with `with_providers`, the providers' BTF is appended (imported
+/// code's func_info/line_info refer to it) and their shifts returned.
+fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot], with_providers: bool) -> Result<Vec<BtfShift>, LoadError> {
+    let Some(btf) = &obj.btf else { return Ok(Vec::new()) };
+    let mut fixed = btf_fixup::fixup_for_kernel(&obj.spec, btf, kconfig_slots)?;
+    let shifts = match (&obj.dyn_providers, with_providers) {
+        (Some(providers), true) => providers.append_btfs(&mut fixed)?,
+        _ => Vec::new(),
+    };
     let bytes = fixed.to_bytes_checked().map_err(|source| LoadError::Btf { object: obj.name.clone(), source })?;
     match sys::btf_load(&bytes, None) {
         Ok(fd) => {
             obj.btf_fd = Some(fd);
-            Ok(())
+            Ok(shifts)
         }
         Err(first) => {
             let mut buf = vec![0u8; LOG_BUF_START];
@@ -137,18 +151,21 @@ fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot]) -> Result<(), LoadErro
             let source = match sys::btf_load(&bytes, Some(&mut klog)) {
                 Ok(fd) => {
                     obj.btf_fd = Some(fd);
-                    return Ok(());
+                    return Ok(shifts);
                 }
                 Err(e) => e,
             };
             let text = klog.text().into_owned();
             let err = LoadError::BtfLoad { object: obj.name.clone(), source, log: text.clone() };
-            if obj.programs.iter().any(|p| p.autoload && p.prog_type == ProgType(uapi::bpf_prog_type::BPF_PROG_TYPE_STRUCT_OPS)) {
+            let needs_btf = obj.programs.iter().any(|p| p.autoload && p.prog_type == ProgType(uapi::bpf_prog_type::BPF_PROG_TYPE_STRUCT_OPS))
+                || !shifts.is_empty()
+                || obj.dyn_providers.is_some();
+            if needs_btf {
                 return Err(err);
             }
             log(Level::Warn, &format!("{err}; BTF is optional, continuing without it (first attempt: {first})"));
             obj.btf_log = text;
-            Ok(())
+            Ok(Vec::new())
         }
     }
 }
@@ -387,36 +404,16 @@ fn fill_prog_array_slots(obj: &Object) -> Result<(), LoadError> {
 
 // ------------------------------------------------------------------------- pass 6: programs
 
-fn load_programs(obj: &mut Object, resolved: &ResolvedExterns, section_insns: &HashMap<u32, Vec<Insn>>) -> Result<(), LoadError> {
+fn load_programs(obj: &mut Object, resolved: &ResolvedExterns, section_insns: &HashMap<u32, Vec<Insn>>, shifts: &[BtfShift]) -> Result<(), LoadError> {
     let spec = &obj.spec;
-    let mut ctx = LinkContext {
-        spec,
-        section_insns,
-        functions: LinkContext::functions_of(spec),
-        relocations: LinkContext::relocations_of(spec),
-        map_fds: HashMap::new(),
-        data_fds: HashMap::new(),
-        skipped_maps: Vec::new(),
-        kconfig_fd: None,
-        externs: resolved,
-        btf_ext: if obj.btf_fd.is_some() { obj.btf_ext.as_ref() } else { None },
-    };
+    let mut own = LinkContext::new(spec, section_insns, resolved, 0);
+    own.btf_ext = if obj.btf_fd.is_some() { obj.btf_ext.as_ref() } else { None };
     for map in &obj.maps {
-        let Some(fd) = map.fd() else {
-            ctx.skipped_maps.push(map.name.clone());
-            ctx.skipped_maps.push(map.real_name.clone());
-            continue;
-        };
-        let fd = fd.as_raw_fd();
-        match map.origin {
-            MapOrigin::Data => {
-                ctx.data_fds.insert(map.real_name.clone(), fd);
-            }
-            MapOrigin::Kconfig => ctx.kconfig_fd = Some(fd),
-            MapOrigin::Btf | MapOrigin::Inner => {
-                ctx.map_fds.insert(map.name.clone(), fd);
-            }
-        }
+        own.add_map(&map.name, &map.real_name, &map.origin, map.fd().map(|fd| fd.as_raw_fd()));
+    }
+    let mut units = vec![own];
+    if let Some(providers) = &obj.dyn_providers {
+        units.extend(providers.contexts(shifts));
     }
     let license = CString::new(spec.license.clone().unwrap_or_default()).unwrap_or_default();
     let kern_version = spec.kernel_version.unwrap_or(0);
@@ -424,14 +421,16 @@ fn load_programs(obj: &mut Object, resolved: &ResolvedExterns, section_insns: &H
     let ext_btf = obj.btf.as_ref();
     // Like libbpf, every program is linked before any is loaded, so a failed load still
     // leaves each program's linked instructions visible (bpf_program__insns/insn_cnt).
+    let programs = obj.programs.iter_mut().filter(|p| p.autoload).chain(obj.dyn_extensions.iter_mut());
     let mut linked_all = Vec::new();
-    for (index, prog) in obj.programs.iter_mut().enumerate().filter(|(_, p)| p.autoload) {
-        let mut linked = link::link_program(&ctx, &prog.name, prog.section_index, prog.insn_start)?;
+    for prog in programs {
+        let mut linked = link::link_program(&units, dynlink::calls_for(prog), &prog.name, prog.section_index, prog.insn_start)?;
         prog.linked_insns = std::mem::take(&mut linked.insns);
-        linked_all.push((index, linked));
+        prog.stubs = std::mem::take(&mut linked.stubs);
+        prog.imports = std::mem::take(&mut linked.imports);
+        linked_all.push((prog, linked));
     }
-    for (index, linked) in linked_all {
-        let Some(prog) = obj.programs.get_mut(index) else { continue };
+    for (prog, linked) in linked_all {
         if prog.prog_type.0 == uapi::bpf_prog_type::BPF_PROG_TYPE_UNSPEC {
             return Err(LoadError::Invalid {
                 what: "program",
@@ -502,7 +501,7 @@ fn check_extension_prototype(prog: &Program, ext_btf: Option<&Btf>, target: &att
 }
 
 #[allow(clippy::too_many_arguments)]
-fn load_program(
+pub(super) fn load_program(
     prog: &mut Program,
     insns: &[Insn],
     func_info: &[FuncInfo],

@@ -47,13 +47,14 @@ mod program;
 pub use attach::{check_prototypes, FreplaceTarget, Link};
 pub use dynlink::DynamicEdge;
 pub use error::{LoadError, LIBBPF_ERRNO_FORMAT, LIBBPF_ERRNO_RELOC};
-pub use externs::{ExternResolver, ExternValue, NoResolver};
+pub use externs::ExternValue;
 pub use kconfig::linux_kernel_version;
 pub use map::{Map, PIN_BY_NAME};
 pub use program::Program;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::btf::{Btf, BtfExt};
 use crate::object::{object_name_for_path, MapOrigin, ObjectSpec};
@@ -86,21 +87,7 @@ fn legacy_text_program(spec: &ObjectSpec) -> Option<crate::object::Program> {
     if text.next().is_some() {
         return None;
     }
-    Some(crate::object::Program {
-        name: only.name.clone(),
-        section_name: only.section_name.clone(),
-        section_index: only.section_index,
-        offset: only.offset,
-        insn_cnt: only.insn_cnt,
-        prog_type: Default::default(),
-        expected_attach_type: Default::default(),
-        attach_target: None,
-        sec_def: None,
-        sleepable: false,
-        autoload: true,
-        binding: only.binding,
-        visibility: only.visibility,
-    })
+    Some(crate::object::Program::from_function(only))
 }
 
 /// Where an object is in its life.
@@ -116,7 +103,8 @@ pub enum ObjectState {
 /// An opened (and possibly loaded) BPF object.
 #[derive(Debug)]
 pub struct Object {
-    pub(crate) spec: ObjectSpec,
+    /// Shared with the dynamic-linking registry's image of the object once loaded.
+    pub(crate) spec: Arc<ObjectSpec>,
     pub(crate) name: String,
     pub(crate) opts: OpenOptions,
     pub(crate) btf: Option<Btf>,
@@ -129,9 +117,14 @@ pub struct Object {
     pub(crate) state: ObjectState,
     /// Identifies this object in the dynamic-linking registry ([`crate::linker::dynamic`]).
     pub(crate) dyn_token: u64,
-    /// Placeholders of other loaded objects this object's definitions replaced; dropping the
-    /// links restores them.
+    /// Dependencies this object realised (replacements, calls into other objects), with the
+    /// links that keep them; dropping the links restores placeholders and stubs.
     pub(crate) dyn_edges: Vec<DynamicEdge>,
+    /// Extension programs the load added for strong definitions replacing placeholders of
+    /// other objects (beside the object's own programs, whose handles are fixed at open).
+    pub(crate) dyn_extensions: Vec<Program>,
+    /// The providers this object links against (their maps and BTF held open).
+    pub(crate) dyn_providers: Option<dynlink::ImportSet>,
 }
 
 impl Drop for Object {
@@ -187,7 +180,7 @@ impl Object {
             maps.push(map);
         }
         Ok(Object {
-            spec,
+            spec: Arc::new(spec),
             name,
             opts: opts.clone(),
             btf,
@@ -199,18 +192,15 @@ impl Object {
             state: ObjectState::Opened,
             dyn_token: crate::linker::dynamic::new_token(),
             dyn_edges: Vec::new(),
+            dyn_extensions: Vec::new(),
+            dyn_providers: None,
         })
     }
 
     /// Loads everything into the kernel (once). On failure everything created is closed and
     /// the object stays in [`ObjectState::LoadFailed`].
     pub fn load(&mut self) -> Result<(), LoadError> {
-        self.load_with(&mut NoResolver)
-    }
-
-    /// [`Object::load`] with a resolver for externs other objects define.
-    pub fn load_with(&mut self, resolver: &mut dyn ExternResolver) -> Result<(), LoadError> {
-        load::load(self, resolver)
+        load::load(self)
     }
 
     pub fn name(&self) -> &str {

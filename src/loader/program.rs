@@ -4,7 +4,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use crate::object::sec_def::{find_sec_def, SEC_SLEEPABLE, SEC_XDP_FRAGS};
-use crate::object::{AttachType, Insn, ProgType, Program as ProgramSpec};
+use crate::object::{AttachType, Insn, ProgType, Program as ProgramSpec, Subprogram};
 use crate::sys::{self, uapi};
 
 use super::error::LoadError;
@@ -38,6 +38,10 @@ pub struct Program {
     pub(crate) loaded: bool,
     /// Names of the BTF functions linked into the program (its func_info), set at load.
     pub(crate) linked_funcs: Vec<String>,
+    /// Stubs appended for calls to functions of other loaded objects (dynamic linking).
+    pub(crate) stubs: Vec<super::link::Stub>,
+    /// Functions imported from other loaded objects.
+    pub(crate) imports: Vec<super::link::Import>,
 }
 
 impl Program {
@@ -79,7 +83,14 @@ impl Program {
             fd: None,
             loaded: false,
             linked_funcs: Vec::new(),
+            stubs: Vec::new(),
+            imports: Vec::new(),
         })
+    }
+
+    /// A program for the global function `sub` (the dynamic linker's extension programs).
+    pub(crate) fn for_function(sub: &Subprogram, section_insns: &[Insn], log_level: u32, log_size: Option<usize>) -> Result<Program, LoadError> {
+        Program::from_spec(&ProgramSpec::from_function(sub), section_insns, log_level, log_size)
     }
 
     fn check_not_loaded(&self) -> Result<(), LoadError> {

@@ -256,6 +256,28 @@ pub struct Program {
     pub visibility: Visibility,
 }
 
+impl Program {
+    /// A function seen as a program of no type yet (libbpf's view of a lone `.text`
+    /// function; the dynamic linker's extension programs).
+    pub fn from_function(sub: &Subprogram) -> Program {
+        Program {
+            name: sub.name.clone(),
+            section_name: sub.section_name.clone(),
+            section_index: sub.section_index,
+            offset: sub.offset,
+            insn_cnt: sub.insn_cnt,
+            prog_type: Default::default(),
+            expected_attach_type: Default::default(),
+            attach_target: None,
+            sec_def: None,
+            sleepable: false,
+            autoload: true,
+            binding: sub.binding,
+            visibility: sub.visibility,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subprogram {
     pub name: String,

@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: compile the BPF test programs from source and list the
 //! corpus of real objects.
 #![allow(dead_code)]
+pub mod dynlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
