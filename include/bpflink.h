@@ -1211,6 +1211,17 @@ void bpflink_free_buf(void *buf);
 void bpflink_free_string(char *s);
 
 /**
+ * The dynamic-linking graph of this process as JSON (`{"objects": [...], "edges": [...]}`:
+ * each edge with kind `replace`/`call`, mechanism `freplace`/`stub+freplace`/`import`, the
+ * function, both objects and the kernel prog/link ids), in `*json_out` (release with
+ * `bpflink_free_string`). Returns 0 or `-errno`.
+ *
+ * # Safety
+ * `json_out` must be NULL or writable.
+ */
+int bpflink_graph_json(char **json_out);
+
+/**
  * Parses the BPF object at `path` and stores a JSON report of it (the same as
  * `bpflink inspect --json`) in `*json_out`, to be released with `bpflink_free_string`.
  * Returns 0, or `-errno` with `*json_out` left untouched.
@@ -1231,6 +1242,17 @@ int bpflink_inspect_json(const char *path, char **json_out);
 int bpflink_link_files_to_buf(const char *const *paths, size_t n, void **buf, size_t *size);
 
 /**
+ * Exports the loaded object under `dir/<object name>` on a bpffs (NULL: `/sys/fs/bpf/bpflink`)
+ * for other processes' dynamic linking; the export outlives the process until
+ * `bpflink_unexport`. Returns 0 or `-errno` (`-EEXIST` if that export exists, `-ENOENT` if the
+ * object is not loaded).
+ *
+ * # Safety
+ * `obj` must be NULL or a live object handle; `dir` NULL or a NUL-terminated string.
+ */
+int bpflink_object__export(const struct bpf_object *obj, const char *dir);
+
+/**
  * Links the object files `paths[0..n]` in memory (as `bpflink link` would, nothing is
  * written) and opens the result as one object, as `bpf_object__open_file` opens a file.
  * The object is named after the first file (like libbpf names an opened file) unless
@@ -1245,6 +1267,34 @@ int bpflink_link_files_to_buf(const char *const *paths, size_t n, void **buf, si
 struct bpf_object *bpflink_object__open_files(const char *const *paths,
                                               size_t n,
                                               const struct bpf_object_open_opts *opts);
+
+/**
+ * Sets the bpffs directories searched, after this process's objects, for objects other
+ * processes exported (colon-separated, like `LD_LIBRARY_PATH`); NULL goes back to the
+ * `BPFLINK_LIBRARY_PATH` environment variable. Returns 0 or `-errno`.
+ *
+ * # Safety
+ * `paths` must be NULL or a NUL-terminated string.
+ */
+int bpflink_set_library_path(const char *paths);
+
+/**
+ * The graph any process sees, as JSON like `bpflink_graph_json`: the exports under `dirs`
+ * (colon-separated; NULL: the library path) and every extension link in the kernel.
+ *
+ * # Safety
+ * `dirs` must be NULL or a NUL-terminated string; `json_out` NULL or writable.
+ */
+int bpflink_system_graph_json(const char *dirs, char **json_out);
+
+/**
+ * Removes the export at `path` (its pins; links it held go, restoring placeholders).
+ * Returns 0 or `-errno`.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string.
+ */
+int bpflink_unexport(const char *path);
 
 /**
  * bpflink's own version, e.g. "0.1.0".

@@ -61,6 +61,11 @@ def _declare(lib):
         # char ** out-parameter: a c_void_p keeps the pointer so it can be freed.
         "bpflink_inspect_json": ([c.c_char_p, c.POINTER(c.c_void_p)], c.c_int),
         "bpflink_free_string": ([c.c_void_p], None),
+        "bpflink_set_library_path": ([c.c_char_p], c.c_int),
+        "bpflink_unexport": ([c.c_char_p], c.c_int),
+        "bpflink_graph_json": ([c.POINTER(c.c_void_p)], c.c_int),
+        "bpflink_system_graph_json": ([c.c_char_p, c.POINTER(c.c_void_p)], c.c_int),
+        "bpflink_object__export": ([c.c_void_p, c.c_char_p], c.c_int),
     }
     signatures.update(object_api_signatures())
     _set_signatures(lib, signatures)

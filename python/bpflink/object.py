@@ -257,6 +257,12 @@ class Object:
     def map(self, name):
         return self._find(self._lib.bpf_object__find_map_by_name, Map, "map", name)
 
+    def export(self, directory=None):
+        """bpflink_object__export(): exports the loaded object under `directory`/<name> on a
+        bpffs (default /sys/fs/bpf/bpflink) for other processes' dynamic linking."""
+        arg = None if directory is None else os.fsencode(directory)
+        _check(library().bpflink_object__export(self._live(), arg), f"export {self.name}")
+
     def close(self):
         if self._h:
             self._lib.bpf_object__close(self._h)

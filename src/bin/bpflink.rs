@@ -1,9 +1,11 @@
 //! `bpflink`: command-line front end. Only argument parsing lives here; the work is done by the
-//! library (`bpflink::object`, `bpflink::inspect`).
-use std::path::Path;
+//! library (`bpflink::object`, `bpflink::inspect`, `bpflink::loader`, `bpflink::graph`).
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bpflink::inspect;
+use bpflink::linker::dynamic;
+use bpflink::loader::{Object, OpenOptions};
 use bpflink::object::ObjectSpec;
 
 const USAGE: &str = "\
@@ -13,6 +15,19 @@ commands:
   inspect [--json] OBJ...   describe BPF ELF objects: sections, programs, maps, data,
                             externs, placeholders, exports, BTF
   link -o OUT IN...         statically link BPF objects into one (like `bpftool gen object`)
+  export [--dir DIR] OBJ... load the objects in order (each may call or replace functions of
+                            the ones before it) and export them under DIR (a bpffs directory,
+                            default /sys/fs/bpf/bpflink) for other processes' dynamic linking;
+                            the exports outlive this command
+  unexport [--dir DIR] NAME...
+                            remove exports (their links go: placeholders are restored)
+  graph [--json] [--dir DIR]...
+                            the dynamic-linking graph of the system: exports under DIR (default:
+                            $BPFLINK_LIBRARY_PATH, else /sys/fs/bpf/bpflink) and every
+                            extension link in the kernel
+  graph [--json] --load OBJ...
+                            load the objects in order in this process and print the graph the
+                            dynamic linker made (objects, edges, mechanisms, kernel ids)
 
 options:
   -h, --help                print this help
@@ -20,6 +35,10 @@ options:
 ";
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`bpflink graph | head`) instead of failing on the write.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => usage_error("missing command"),
@@ -33,6 +52,9 @@ fn main() -> ExitCode {
         }
         Some("inspect") => inspect_cmd(&args[1..]),
         Some("link") => link_cmd(&args[1..]),
+        Some("export") => export_cmd(&args[1..]),
+        Some("unexport") => unexport_cmd(&args[1..]),
+        Some("graph") => graph_cmd(&args[1..]),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
 }
@@ -138,4 +160,140 @@ fn inspect_cmd(args: &[String]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `--dir DIR` options and the remaining arguments; `--json`/`--load` flags are left in place.
+struct Args {
+    dirs: Vec<PathBuf>,
+    json: bool,
+    load: bool,
+    rest: Vec<String>,
+}
+
+fn parse_args(cmd: &str, args: &[String]) -> Result<Args, ExitCode> {
+    let mut parsed = Args { dirs: Vec::new(), json: false, load: false, rest: Vec::new() };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--dir" => match it.next() {
+                Some(dir) => parsed.dirs.push(PathBuf::from(dir)),
+                None => return Err(usage_error(&format!("{cmd}: --dir needs a directory"))),
+            },
+            "--json" => parsed.json = true,
+            "--load" => parsed.load = true,
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Err(ExitCode::SUCCESS);
+            }
+            opt if opt.starts_with('-') => return Err(usage_error(&format!("{cmd}: unknown option '{opt}'"))),
+            other => parsed.rest.push(other.to_string()),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Opens and loads `paths` in order, keeping them loaded; the first failure is reported.
+fn load_in_order(paths: &[String]) -> Result<Vec<Object>, ExitCode> {
+    let mut objects = Vec::new();
+    for path in paths {
+        let loaded = Object::open_file(Path::new(path), &OpenOptions::default()).and_then(|mut obj| obj.load().map(|()| obj));
+        match loaded {
+            Ok(obj) => objects.push(obj),
+            Err(err) => {
+                eprintln!("bpflink: {path}: {err}");
+                return Err(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(objects)
+}
+
+fn export_dir(dirs: &[PathBuf]) -> PathBuf {
+    dirs.first().cloned().unwrap_or_else(|| PathBuf::from(dynamic::DEFAULT_EXPORT_DIR))
+}
+
+fn export_cmd(args: &[String]) -> ExitCode {
+    let args = match parse_args("export", args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    if args.rest.is_empty() {
+        return usage_error("export: no object given");
+    }
+    let dir = export_dir(&args.dirs);
+    if let Err(err) = bpflink::sys::bpffs::ensure_default_mounted() {
+        eprintln!("bpflink: mounting bpffs at {}: {err}", bpflink::sys::bpffs::DEFAULT_BPFFS);
+        return ExitCode::FAILURE;
+    }
+    let objects = match load_in_order(&args.rest) {
+        Ok(objects) => objects,
+        Err(code) => return code,
+    };
+    for obj in &objects {
+        match obj.export(&dir) {
+            Ok(path) => println!("exported '{}' at {}", obj.name(), path.display()),
+            Err(err) => {
+                eprintln!("bpflink: exporting '{}': {err}", obj.name());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn unexport_cmd(args: &[String]) -> ExitCode {
+    let args = match parse_args("unexport", args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    if args.rest.is_empty() {
+        return usage_error("unexport: no export named");
+    }
+    let dir = export_dir(&args.dirs);
+    let mut status = ExitCode::SUCCESS;
+    for name in &args.rest {
+        if let Err(err) = bpflink::loader::remove_export(&dir.join(name)) {
+            eprintln!("bpflink: unexport '{name}': {err}");
+            status = ExitCode::FAILURE;
+        }
+    }
+    status
+}
+
+fn graph_cmd(args: &[String]) -> ExitCode {
+    let args = match parse_args("graph", args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let (graph, _objects) = if args.load {
+        if args.rest.is_empty() {
+            return usage_error("graph --load: no object given");
+        }
+        match load_in_order(&args.rest) {
+            // The objects stay loaded while the graph is printed.
+            Ok(objects) => (dynamic::snapshot(), objects),
+            Err(code) => return code,
+        }
+    } else {
+        let mut dirs = args.dirs;
+        if dirs.is_empty() {
+            dirs = dynamic::library_path();
+        }
+        if dirs.is_empty() {
+            dirs.push(PathBuf::from(dynamic::DEFAULT_EXPORT_DIR));
+        }
+        (bpflink::loader::system_graph(&dirs), Vec::new())
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&bpflink::graph::to_json(&graph)) {
+            Ok(text) => println!("{text}"),
+            Err(err) => {
+                eprintln!("bpflink: encoding JSON: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", bpflink::graph::to_text(&graph));
+    }
+    ExitCode::SUCCESS
 }

@@ -1,7 +1,7 @@
 //! bpflink's own C API (`bpflink_*`, symbol version node `BPFLINK_0.1`).
 use std::ffi::{c_char, c_int, CString};
 
-use super::guard::{c_path, call, out_ptr, CError};
+use super::guard::{c_path, call};
 use crate::object::ObjectSpec;
 
 const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
@@ -31,14 +31,8 @@ pub unsafe extern "C" fn bpflink_inspect_json(
     call("bpflink_inspect_json", || {
         // SAFETY: forwarded contract.
         let path = unsafe { c_path(path, "path")? };
-        let json_out = out_ptr(json_out, "json_out")?;
         let spec = ObjectSpec::from_file(path)?;
-        let json = crate::inspect::to_json(&spec).to_string();
-        let json = CString::new(json)
-            .map_err(|_| CError::new(libc::EINVAL, "JSON report contains a NUL byte"))?;
-        // SAFETY: json_out is non-NULL and writable (caller's contract).
-        unsafe { json_out.write(json.into_raw()) };
-        Ok(0)
+        super::dynlink::write_json(crate::inspect::to_json(&spec), json_out)
     })
 }
 

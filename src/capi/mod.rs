@@ -28,6 +28,7 @@
 pub mod bpf;
 pub mod bpflink_api;
 pub mod btf;
+pub mod dynlink;
 pub mod errors;
 pub mod guard;
 pub mod handles;

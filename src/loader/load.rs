@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use crate::btf::{Btf, BtfShift, FuncInfo, Kind, LineInfo};
+use crate::btf::{Btf, BtfExt, BtfShift, FuncInfo, Kind, LineInfo};
 use crate::log::{log, Level};
-use crate::object::{Insn, MapOrigin, MapType, ProgType};
+use crate::object::{Insn, MapOrigin, MapType, ObjectSpec, ProgType};
 use crate::sys::{self, uapi, KernelLog, MapCreateAttr, ProgLoadAttr, SysError};
 
 use super::error::{LoadError, LIBBPF_ERRNO_FORMAT};
@@ -172,17 +172,35 @@ fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot], with_providers: bool) 
 
 // ------------------------------------------------------------------------- pass 3: CO-RE
 
-/// Copies of the code sections' instructions, CO-RE relocated.
+/// Copies of the code sections' instructions, CO-RE relocated. Like libbpf, code of programs
+/// that won't be loaded is left alone (a library's functions are relocated: other objects
+/// load them).
 fn relocate_core(obj: &Object) -> Result<HashMap<u32, Vec<Insn>>, LoadError> {
-    let mut sections: HashMap<u32, Vec<Insn>> = obj
-        .spec
-        .sections
+    let skipped: Vec<(u32, usize, usize)> = obj
+        .programs
         .iter()
-        .filter(|s| !s.insns.is_empty())
-        .map(|s| (s.index, s.insns.clone()))
+        .filter(|p| !p.autoload && !p.library)
+        .map(|p| (p.section_index, p.insn_start, p.insn_start + p.own_insns.len()))
         .collect();
-    let Some(relos) = obj.btf_ext.as_ref().and_then(|e| e.core_relo.as_ref()) else { return Ok(sections) };
-    let Some(local) = obj.btf.as_ref() else { return Ok(sections) };
+    let code = CoreInput { spec: &obj.spec, btf: obj.btf.as_ref(), btf_ext: obj.btf_ext.as_ref(), btf_custom_path: obj.opts.btf_custom_path.as_deref() };
+    relocate_code(&code, |section, i| skipped.iter().any(|&(s, start, end)| s == section && (start..end).contains(&i)))
+}
+
+/// What CO-RE relocation of an object's code needs.
+pub(super) struct CoreInput<'a> {
+    pub spec: &'a ObjectSpec,
+    pub btf: Option<&'a Btf>,
+    pub btf_ext: Option<&'a BtfExt>,
+    pub btf_custom_path: Option<&'a std::path::Path>,
+}
+
+/// Copies of the code sections' instructions, CO-RE relocated against the kernel's BTF (or the
+/// custom one), except instructions `skip(section, index)` says to leave alone.
+pub(super) fn relocate_code(code: &CoreInput<'_>, skip: impl Fn(u32, usize) -> bool) -> Result<HashMap<u32, Vec<Insn>>, LoadError> {
+    let spec = code.spec;
+    let mut sections: HashMap<u32, Vec<Insn>> = spec.sections.iter().filter(|s| !s.insns.is_empty()).map(|s| (s.index, s.insns.clone())).collect();
+    let Some(relos) = code.btf_ext.and_then(|e| e.core_relo.as_ref()) else { return Ok(sections) };
+    let Some(local) = code.btf else { return Ok(sections) };
     if relos.sections.iter().all(|s| s.records.is_empty()) {
         return Ok(sections);
     }
@@ -191,28 +209,20 @@ fn relocate_core(obj: &Object) -> Result<HashMap<u32, Vec<Insn>>, LoadError> {
         what: e.to_string(),
         errno: e.errno(),
     };
-    let target = super::core::load_target_btf(obj.opts.btf_custom_path.as_deref()).map_err(|e| core_err(&obj.name, e))?;
+    let target = super::core::load_target_btf(code.btf_custom_path).map_err(|e| core_err(&spec.name, e))?;
     let mut cache = super::core::CandidateCache::default();
     for block in relos.sections.iter().filter(|s| !s.records.is_empty()) {
-        let Some(section) = obj.spec.section_by_name(&block.sec_name) else {
+        let Some(section) = spec.section_by_name(&block.sec_name) else {
             return Err(LoadError::Core {
                 program: block.sec_name.clone(),
                 what: "CO-RE relocations for a section the object does not have".into(),
                 errno: LIBBPF_ERRNO_FORMAT,
             });
         };
-        // Like libbpf, code of programs that won't be loaded is left alone.
-        let skipped: Vec<(usize, usize)> = obj
-            .programs
-            .iter()
-            .filter(|p| !p.autoload && p.section_index == section.index)
-            .map(|p| (p.insn_start, p.insn_start + p.own_insns.len()))
-            .collect();
-        let Some(insns) = sections.get_mut(&section.index) else { continue };
-        super::core::relocate_section_where(local, &target, &block.sec_name, &block.records, insns, &mut cache, |i| {
-            !skipped.iter().any(|&(start, end)| (start..end).contains(&i))
-        })
-        .map_err(|e| core_err(&block.sec_name, e))?;
+        let index = section.index;
+        let Some(insns) = sections.get_mut(&index) else { continue };
+        super::core::relocate_section_where(local, &target, &block.sec_name, &block.records, insns, &mut cache, |i| !skip(index, i))
+            .map_err(|e| core_err(&block.sec_name, e))?;
     }
     Ok(sections)
 }

@@ -45,7 +45,7 @@ mod mmap;
 mod program;
 
 pub use attach::{check_prototypes, FreplaceTarget, Link};
-pub use dynlink::DynamicEdge;
+pub use dynlink::{remove_export, system_graph, DynamicEdge};
 pub use error::{LoadError, LIBBPF_ERRNO_FORMAT, LIBBPF_ERRNO_RELOC};
 pub use externs::ExternValue;
 pub use kconfig::linux_kernel_version;
@@ -105,6 +105,8 @@ pub enum ObjectState {
 pub struct Object {
     /// Shared with the dynamic-linking registry's image of the object once loaded.
     pub(crate) spec: Arc<ObjectSpec>,
+    /// The ELF as opened (exporting the object for other processes stores it in bpffs).
+    pub(crate) elf: Arc<[u8]>,
     pub(crate) name: String,
     pub(crate) opts: OpenOptions,
     pub(crate) btf: Option<Btf>,
@@ -181,6 +183,7 @@ impl Object {
         }
         Ok(Object {
             spec: Arc::new(spec),
+            elf: Arc::from(data),
             name,
             opts: opts.clone(),
             btf,

@@ -42,6 +42,9 @@ pub struct Program {
     pub(crate) stubs: Vec<super::link::Stub>,
     /// Functions imported from other loaded objects.
     pub(crate) imports: Vec<super::link::Import>,
+    /// The exported lone function of a library object: not loaded on its own (autoload off)
+    /// but its code is prepared for the objects that call it.
+    pub(crate) library: bool,
 }
 
 impl Program {
@@ -85,6 +88,7 @@ impl Program {
             linked_funcs: Vec::new(),
             stubs: Vec::new(),
             imports: Vec::new(),
+            library: false,
         })
     }
 

@@ -1,8 +1,11 @@
 //! What a loaded object offers to objects loaded after it: its code and the kernel ids of what
-//! that code uses. Plain data: an image keeps no kernel object alive (the registry may hold it
-//! without creating a dependency); whoever links against it reopens the maps and BTF by id
-//! and holds them ([`crate::loader`] keeps them in the dependent object).
+//! that code uses. Plain data: an image of an object of this process keeps no kernel object
+//! alive (the registry may hold it without creating a dependency); whoever links against it
+//! reopens the maps and BTF by id and holds them ([`crate::loader`] keeps them in the
+//! dependent object). An image of an object exported by another process (found through the
+//! library path) holds the fds it opened: only its dependents hold such an image.
 use std::collections::HashMap;
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use crate::btf::{Btf, BtfExt};
@@ -40,6 +43,9 @@ pub struct ProviderImage {
     pub externs: HashMap<String, ExternValue>,
     /// The providers the object's own extern functions were bound to when it loaded.
     pub deps: Vec<(String, Arc<ProviderImage>)>,
+    /// For an object exported by another process: the fds this process opened for it (its
+    /// BTF as loaded here, its pinned maps). Empty for objects of this process.
+    pub keepalive: Vec<OwnedFd>,
 }
 
 impl ProviderImage {

@@ -22,8 +22,9 @@ mod image;
 pub use image::{ImageMap, ProviderImage};
 
 use parking_lot::Mutex;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// A weak placeholder of a loaded object: its name and the kernel ids of the loaded programs
 /// that contain it (a subprogram is linked into every entry program calling it).
@@ -129,9 +130,52 @@ struct Registry {
     objects: Vec<LoadedObject>,
     edges: Vec<Edge>,
     shared_exts: Vec<SharedExt>,
+    /// Images of objects other processes exported, by export path and kernel id of their ELF
+    /// map; weak, so an image lives only while objects linked against it do.
+    imported: Vec<(PathBuf, u32, Weak<ProviderImage>)>,
+    /// Set by [`set_library_path`]; otherwise the environment decides.
+    library_path: Option<Vec<PathBuf>>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry { objects: Vec::new(), edges: Vec::new(), shared_exts: Vec::new() });
+static REGISTRY: Mutex<Registry> =
+    Mutex::new(Registry { objects: Vec::new(), edges: Vec::new(), shared_exts: Vec::new(), imported: Vec::new(), library_path: None });
+
+/// Where `bpflink export` puts exports unless told otherwise.
+pub const DEFAULT_EXPORT_DIR: &str = "/sys/fs/bpf/bpflink";
+
+/// The environment variable naming bpffs directories searched, after the objects of this
+/// process, for objects other processes exported (colon-separated, like `LD_LIBRARY_PATH`).
+pub const LIBRARY_PATH_ENV: &str = "BPFLINK_LIBRARY_PATH";
+
+/// Sets the directories searched for exported objects (None: back to [`LIBRARY_PATH_ENV`]).
+pub fn set_library_path(dirs: Option<Vec<PathBuf>>) {
+    REGISTRY.lock().library_path = dirs;
+}
+
+/// The directories searched for exported objects, in order.
+pub fn library_path() -> Vec<PathBuf> {
+    if let Some(dirs) = REGISTRY.lock().library_path.clone() {
+        return dirs;
+    }
+    std::env::var_os(LIBRARY_PATH_ENV)
+        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// The image of the exported object at `path` whose ELF map has kernel id `elf_map_id`, if
+/// some object of this process still links against it.
+pub fn imported_image(path: &std::path::Path, elf_map_id: u32) -> Option<Arc<ProviderImage>> {
+    let mut reg = REGISTRY.lock();
+    reg.imported.retain(|(_, _, weak)| weak.strong_count() > 0);
+    reg.imported.iter().find(|(p, id, _)| p == path && *id == elf_map_id).and_then(|(_, _, weak)| weak.upgrade())
+}
+
+/// Remembers the image of an exported object (weakly) so dependents loaded later share it.
+pub fn remember_imported(path: PathBuf, elf_map_id: u32, image: &Arc<ProviderImage>) {
+    let mut reg = REGISTRY.lock();
+    reg.imported.retain(|(_, _, weak)| weak.strong_count() > 0);
+    reg.imported.push((path, elf_map_id, Arc::downgrade(image)));
+}
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh token for an object (never 0, never reused).
@@ -210,9 +254,19 @@ pub fn shared_ext(provider: u64, function: &str, prog_type: u32, attach_type: u3
 /// if `provider` is still registered.
 pub fn offer_shared_ext(provider: u64, function: &str, prog_type: u32, attach_type: u32, prog_id: u32) {
     let mut reg = REGISTRY.lock();
-    if !reg.objects.iter().any(|o| o.token == provider) {
+    let live = reg.objects.iter().any(|o| o.token == provider)
+        || reg.imported.iter().any(|(_, _, weak)| weak.upgrade().is_some_and(|i| i.token == provider));
+    if !live {
         return;
     }
+    // Entries of imported images that are gone can't be found again: drop them.
+    let tokens: Vec<u64> = reg
+        .objects
+        .iter()
+        .map(|o| o.token)
+        .chain(reg.imported.iter().filter_map(|(_, _, weak)| weak.upgrade().map(|i| i.token)))
+        .collect();
+    reg.shared_exts.retain(|x| tokens.contains(&x.provider_token));
     reg.shared_exts.retain(|x| !(x.provider_token == provider && x.function == function && x.prog_type == prog_type && x.attach_type == attach_type));
     reg.shared_exts.push(SharedExt { provider_token: provider, function: function.to_string(), prog_type, attach_type, prog_id });
 }

@@ -14,8 +14,10 @@
 //! Ownership is one-way: the dependent object owns the links and holds its providers' maps
 //! and BTF; providers and targets track nothing. Dropping the dependent restores the
 //! placeholders and stubs.
+mod export;
 mod ext;
 mod plan;
+mod system;
 mod units;
 
 use std::collections::HashMap;
@@ -37,6 +39,8 @@ use super::Object;
 
 pub(crate) use plan::{plan, ExtSlot, Plan};
 pub(crate) use units::ImportSet;
+pub use export::remove_export;
+pub use system::system_graph;
 
 /// A dependency this object realised in the kernel, with the link that keeps it (None for an
 /// import: the code lives in the object's own program).
@@ -283,6 +287,7 @@ fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, exte
         maps,
         externs,
         deps: plan.bindings.clone(),
+        keepalive: Vec::new(),
     })
 }
 

@@ -15,6 +15,7 @@ use super::super::attach;
 use super::super::error::LoadError;
 use super::super::program::Program;
 use super::super::Object;
+use super::export;
 
 /// Where the EXT program of a replacement lives: the object's lone `.text` program (libbpf
 /// lists it as a program, so its handle shows the extension), or an extension program the
@@ -56,7 +57,8 @@ pub(crate) fn plan(obj: &mut Object) -> Result<Plan, LoadError> {
     let legacy = lone_text_program(obj);
     let mut replacements = Vec::new();
     for function in obj.spec.exports.clone() {
-        let Some((target_object, target_token, placeholder)) = dynamic::find_placeholder(&function, obj.dyn_token) else { continue };
+        let found = dynamic::find_placeholder(&function, obj.dyn_token).or_else(|| export::find_exported_placeholder(&function));
+        let Some((target_object, target_token, placeholder)) = found else { continue };
         let Some(target_fd) = first_live_program(&placeholder.prog_ids) else {
             log(Level::Warn, &format!("'{function}': every program of '{target_object}' containing the placeholder is gone; not replaced"));
             continue;
@@ -82,6 +84,7 @@ pub(crate) fn plan(obj: &mut Object) -> Result<Plan, LoadError> {
         if !replaced && obj.spec.exports.contains(&prog.name) {
             // A library: its functions are loaded when an object calls them.
             prog.autoload = false;
+            prog.library = true;
             log(
                 Level::Info,
                 &format!("object '{}': no SEC() program; loaded as a library exporting [{}]", obj.name, obj.spec.exports.join(", ")),
@@ -97,7 +100,7 @@ fn bind_extern_functions(obj: &Object) -> Result<Vec<(String, Arc<ProviderImage>
     let mut bindings = Vec::new();
     let mut missing = Vec::new();
     for ext in obj.spec.externs.iter().filter(|e| e.kind == ExternKind::Function) {
-        match dynamic::find_provider(&ext.name, obj.dyn_token) {
+        match export::find_provider(&ext.name, obj.dyn_token) {
             Some(image) => {
                 check_call_prototype(obj, ext, &image)?;
                 log(Level::Debug, &format!("object '{}': '{}' bound to '{}'", obj.name, ext.name, image.object));
@@ -109,7 +112,7 @@ fn bind_extern_functions(obj: &Object) -> Result<Vec<(String, Arc<ProviderImage>
     if missing.is_empty() {
         return Ok(bindings);
     }
-    Err(LoadError::UnresolvedFunctions { object: obj.name.clone(), names: missing, looked_at: dynamic::object_names(obj.dyn_token) })
+    Err(LoadError::UnresolvedFunctions { object: obj.name.clone(), names: missing, looked_at: export::looked_at(obj.dyn_token) })
 }
 
 /// The provider's definition must fit the caller's `extern` declaration (the stub's
