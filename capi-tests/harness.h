@@ -17,6 +17,7 @@ struct capi_test {
 
 static const char *capi_suite = "capi";
 static int capi_current_failed;
+static const char *capi_current_skipped;
 
 #define CHECK(cond)                                                                  \
 	do {                                                                         \
@@ -51,6 +52,14 @@ static int capi_current_failed;
 		}                                                                    \
 	} while (0)
 
+/* Ends the test as skipped, loudly, with the reason (a kernel feature this host lacks). It
+ * counts neither as passed nor as failed. */
+#define SKIP(reason)                                                                 \
+	do {                                                                         \
+		capi_current_skipped = (reason);                                     \
+		return;                                                              \
+	} while (0)
+
 #define TEST_ENTRY(fn) { #fn, fn }
 
 static int capi_run(const char *suite, const struct capi_test *tests, size_t n)
@@ -60,7 +69,13 @@ static int capi_run(const char *suite, const struct capi_test *tests, size_t n)
 	capi_suite = suite;
 	for (i = 0; i < n; i++) {
 		capi_current_failed = 0;
+		capi_current_skipped = NULL;
 		tests[i].fn();
+		if (capi_current_skipped && !capi_current_failed) {
+			printf("SKIPPED %s.%s: %s\n", capi_suite, tests[i].name, capi_current_skipped);
+			fflush(stdout);
+			continue;
+		}
 		printf("%s %s.%s\n", capi_current_failed ? "FAIL" : "ok  ", capi_suite, tests[i].name);
 		fflush(stdout);
 		failed += capi_current_failed;

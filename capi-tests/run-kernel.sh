@@ -43,5 +43,11 @@ if [ -x "$bin/object_dump.libbpf" ]; then
   done
 fi
 
+# Dynamic linking through the C API (counts its own ok/FAIL lines; SKIPPED is not a pass).
+out=$("$bin/test_dynlink" "$objs" 2>&1); rc=$?
+printf '%s\n' "$out"
+passed=$((passed + $(grep -c '^ok ' <<<"$out"))); failed=$((failed + $(grep -c '^FAIL ' <<<"$out")))
+[ "$rc" -eq 0 ] || grep -q '^FAIL ' <<<"$out" || record 1 "test_dynlink" "exited with status $rc"
+
 echo "capi-kernel: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -104,6 +104,16 @@ else
   record 1 "build test_bad_input.c with pkg-config flags"
 fi
 
+# Dynamic linking's C API: argument conventions run anywhere; the kernel part prints SKIPPED
+# where the kernel refuses BPF_PROG_TYPE_EXT (it runs in the guest suites).
+dyn_objs=${BPFLINK_BPF_OBJ_DIR:-$root/build/bpf-objs}
+[ -f "$dyn_objs/dyn_caller.bpf.o" ] || "$root/scripts/build-bpf.sh" "$dyn_objs" >/dev/null
+if cc -std=gnu11 "${warn[@]}" $cflags -o "$work/test_dynlink" "$here/test_dynlink.c" $libs; then
+  run_harness dynlink env LD_LIBRARY_PATH="$prefix/lib" "$work/test_dynlink" "$dyn_objs"
+else
+  record 1 "build test_dynlink.c with pkg-config flags"
+fi
+
 # --- the drop-in libbpf.so.1: same binary, system libbpf vs bpflink --------------------------
 if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl,-z,now; then
   "$work/diff_libbpf" >"$work/libbpf.out" 2>&1

@@ -4,5 +4,5 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=$(realpath "${1:?usage: stamp.sh PREFIX}")
-cat "$here"/diff/*.c "$here"/*.h "$prefix"/include/bpflink.h "$prefix"/include/bpf/*.h \
+cat "$here"/diff/*.c "$here"/test_dynlink.c "$here"/build.sh "$here"/*.h "$prefix"/include/bpflink.h "$prefix"/include/bpf/*.h \
   "$prefix"/lib/libbpflink.so.1 | sha256sum | cut -d' ' -f1

@@ -57,14 +57,16 @@ with bpflink.Object.open(sys.argv[1]) as obj:
     print("TCP 1000 bytes with max_len=2000 ->", {1: "DROP", 2: "PASS"}.get(verdict, verdict))
 PY
 
-step "6. Dynamic linking: replace the placeholder of a LOADED program at run time"
-echo "passthrough.o (rootlet + parser) is loaded and stays loaded; then the plain-C firewall.bpf.o"
-echo "is opened and loaded with bpf_object__open_file/bpf_object__load: bpflink finds the loaded"
-echo "__weak xdp_firewall_placeholder, loads the firewall's definition once as an extension"
-echo "(BPF_PROG_TYPE_EXT) and links it in; closing the firewall object restores the placeholder."
-echo "The host kernel refuses BPF_PROG_TYPE_EXT (sandbox policy), so this runs in a guest 6.12 kernel:"
-scripts/vm-run -- "$work/xdp_run" "$work/passthrough.o" rootlet "$work/firewall.bpf.o" </dev/null
-
-step "Not yet available (see README's status table)"
-echo "- calling global functions of a loaded object (extern into the kernel), chains of libraries,"
-echo "  the cross-process (pinned) scope and 'bpflink graph' (issue 5)"
+# Packets for the guest part (bpftool prog run reads them from files).
+python3 - "$work" <<'PY'
+import struct, sys
+def packet(proto, length):
+    ip = bytes([0x45, 0]) + struct.pack(">H", length - 14) + bytes(5) + bytes([proto]) + bytes(10)
+    return (bytes(12) + b"\x08\x00" + ip).ljust(length, b"\0")
+open(f"{sys.argv[1]}/udp.pkt", "wb").write(packet(17, 100))
+open(f"{sys.argv[1]}/tcp.pkt", "wb").write(packet(6, 100))
+PY
+echo
+echo "Steps 6 and 7 load extension programs (BPF_PROG_TYPE_EXT), which this host's kernel refuses"
+echo "(sandbox policy): they run in a guest 6.12 kernel under QEMU (scripts/vm-run)."
+scripts/vm-run -- examples/demo/guest.sh "$stage" "$work" </dev/null

@@ -235,3 +235,18 @@ fn the_registry_forgets_closed_objects() {
     let graph = dynamic::snapshot();
     assert!(graph.objects.is_empty() && graph.edges.is_empty(), "{graph:?}");
 }
+
+/// A library's CO-RE relocations are applied to the code its callers run.
+#[test]
+fn a_library_function_is_co_re_relocated_for_its_callers() {
+    let _g = serial();
+    let vmlinux = bpflink::loader::core::kernel_btf().expect("vmlinux BTF");
+    let task = vmlinux.find_by_name_kind("task_struct", bpflink::btf::Kind::Struct).expect("task_struct");
+    let bpflink::btf::TypeKind::Struct { members, .. } = &vmlinux.type_by_id(task).unwrap().kind else { panic!("not a struct") };
+    let pid = members.iter().find(|m| vmlinux.string_at(m.name_off).ok() == Some("pid")).expect("task_struct.pid");
+    let expected = pid.bit_offset / 8;
+    assert_ne!(expected, 0, "the local definition's offset must differ from the kernel's for this test to mean anything");
+    let _library = load_plain("dyn_core_lib", "core_lib");
+    let Some(caller) = load_dependent("dyn_core_caller", "core_caller", "CO-RE library") else { return };
+    assert_eq!(verdict(&caller, "dyn_core_caller", 0), expected, "the relocated offset of task_struct.pid");
+}
