@@ -19,16 +19,15 @@
 //!   layer may hand out pointers to them as handles for the object's lifetime.
 //! - `LoadError::errno()` gives the errno the C ABI reports.
 //!
-//! Dynamic linking ([`crate::linker::dynamic`], `dynlink.rs`): a successful load registers the
-//! object's weak placeholders (by kernel prog id) in a process-wide registry; loading an object
-//! whose lone `.text` function is a strong definition of a registered placeholder loads it as
-//! an EXT program and links it into every program containing the placeholder
-//! (`Object::dynamic_edges`); dropping that object destroys the links, restoring the
-//! placeholders. Drop unregisters the object.
+//! Dynamic linking ([`crate::linker::dynamic`], `dynlink/`): a load resolves the object's
+//! extern functions and its strong definitions of other loaded objects' weak placeholders
+//! (calls through stubs or imported code, replacements through extension programs; see
+//! `dynlink/mod.rs`), and registers what it offers (placeholders, exports, its image). The
+//! object owns the links it made (`Object::dynamic_edges`); dropping it restores placeholders
+//! and stubs and unregisters it. `Object::export` offers it to other processes.
 //!
-//! Extensions: `Object::load_with(&mut dyn ExternResolver)` lets the dynamic linker supply
-//! externs; `Map::initial_value` is the skeleton memory (stable across load);
-//! `Program::kernel_log` holds the verifier log for callers that gave a log buffer.
+//! `Map::initial_value` is the skeleton memory (stable across load); `Program::kernel_log`
+//! holds the verifier log for callers that gave a log buffer.
 pub mod core;
 
 mod attach;
