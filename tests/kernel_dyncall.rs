@@ -250,3 +250,16 @@ fn a_library_function_is_co_re_relocated_for_its_callers() {
     let Some(caller) = load_dependent("dyn_core_caller", "core_caller", "CO-RE library") else { return };
     assert_eq!(verdict(&caller, "dyn_core_caller", 0), expected, "the relocated offset of task_struct.pid");
 }
+
+/// A call the verifier proves unreachable (6.8+ drops the stub) loads and links nothing; on
+/// older kernels the stub stays and the library's function is linked into it.
+#[test]
+fn an_unreachable_call_loads_without_a_link() {
+    let _g = serial();
+    let _library = load_plain("dyn_classifier", "classifier");
+    let Some(caller) = load_dependent("dyn_caller_gated", "gated_caller", "unreachable call") else { return };
+    assert_eq!(verdict(&caller, "dyn_caller_gated", 0xff), XDP_PASS);
+    let drops_dead_globals = bpflink::sys::kernel_version().is_some_and(|v| v >= (6, 8));
+    let links = caller.dynamic_edges().iter().filter(|e| e.link.is_some()).count();
+    assert_eq!(links, if drops_dead_globals { 0 } else { 1 }, "kernel {}", bpflink::sys::kernel_release());
+}

@@ -27,9 +27,10 @@ pub enum LoadError {
     Invalid { what: &'static str, name: String, reason: String },
     #[error("object '{object}': unresolved externs: {}", names.join(", "))]
     UnresolvedExterns { object: String, names: Vec<String> },
-    /// Extern functions no loaded object exports (dynamic linking).
-    #[error("object '{object}': unresolved extern functions: {}; no loaded object exports them (objects looked at, newest first: [{}]); load the objects defining them first", quoted(names), looked_at.join(", "))]
-    UnresolvedFunctions { object: String, names: Vec<String>, looked_at: Vec<String> },
+    /// Extern functions no loaded object exports (dynamic linking), and the extern variables
+    /// and maps of the object (only static linking resolves those).
+    #[error("object '{object}': unresolved extern functions: {}; no loaded object exports them (objects looked at, newest first: [{}]); load the objects defining them first{}", quoted(names), looked_at.join(", "), also_unresolved(others))]
+    UnresolvedFunctions { object: String, names: Vec<String>, others: Vec<String>, looked_at: Vec<String> },
     #[error("extern '{name}': {reason}")]
     Extern { name: String, reason: String },
     #[error("object '{object}': kernel refused the BTF: {source}{}", log_suffix(log))]
@@ -66,6 +67,13 @@ pub enum LoadError {
     /// `program` is the section (or object) whose relocations failed.
     #[error("CO-RE: '{program}': {what}")]
     Core { program: String, what: String, errno: i32 },
+}
+
+fn also_unresolved(others: &[String]) -> String {
+    if others.is_empty() {
+        return String::new();
+    }
+    format!("; also unresolved: extern variables and maps {} (dynamic linking resolves functions; link the objects defining them statically)", quoted(others))
 }
 
 fn quoted(names: &[String]) -> String {

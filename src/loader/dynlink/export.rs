@@ -328,5 +328,5 @@ fn import_deps(spec: &ObjectSpec, object: &str, depth: usize) -> Result<Vec<(Str
     if missing.is_empty() {
         return Ok(deps);
     }
-    Err(LoadError::UnresolvedFunctions { object: object.to_string(), names: missing, looked_at: looked_at(0) })
+    Err(LoadError::UnresolvedFunctions { object: object.to_string(), names: missing, others: Vec::new(), looked_at: looked_at(0) })
 }

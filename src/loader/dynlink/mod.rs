@@ -146,7 +146,13 @@ fn link_stubs(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
     for prog in obj.programs.iter().filter(|p| !p.stubs.is_empty()) {
         let Some(prog_fd) = prog.fd() else { continue };
         let caller_id = ext::prog_id(prog_fd);
+        let kept = kernel_func_ids(prog_fd).ok();
         for stub in &prog.stubs {
+            if kept.as_ref().is_some_and(|ids| !ids.contains(&stub.btf_id)) {
+                // Since 6.8 the verifier drops global functions no path reaches.
+                log(Level::Info, &format!("program '{}': its call to '{}' is unreachable (the verifier dropped the stub); nothing to link", prog.name, stub.name));
+                continue;
+            }
             let image = plan.provider(&stub.name).ok_or_else(|| LoadError::Link {
                 program: prog.name.clone(),
                 what: format!("stub '{}' has no provider", stub.name),

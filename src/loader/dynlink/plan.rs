@@ -112,7 +112,8 @@ fn bind_extern_functions(obj: &Object) -> Result<Vec<(String, Arc<ProviderImage>
     if missing.is_empty() {
         return Ok(bindings);
     }
-    Err(LoadError::UnresolvedFunctions { object: obj.name.clone(), names: missing, looked_at: export::looked_at(obj.dyn_token) })
+    let others = obj.spec.externs.iter().filter(|e| matches!(e.kind, ExternKind::Variable | ExternKind::Map)).map(|e| e.name.clone()).collect();
+    Err(LoadError::UnresolvedFunctions { object: obj.name.clone(), names: missing, others, looked_at: export::looked_at(obj.dyn_token) })
 }
 
 /// The provider's definition must fit the caller's `extern` declaration (the stub's
