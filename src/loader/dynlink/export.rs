@@ -102,16 +102,36 @@ impl Object {
 }
 
 /// Removes an export (its pins and directory). The kernel objects go when nothing else holds
-/// them; objects of other processes linked against it keep working.
+/// them; objects of other processes linked against it keep working. Returns once the export's
+/// own links are gone (the kernel releases a link whose last pin goes asynchronously), so its
+/// placeholders and stubs are restored when this returns.
 pub fn remove_export(path: &Path) -> Result<(), LoadError> {
     if !path.join(ELF_PIN).exists() && path.read_dir().map_or(true, |mut d| d.next().is_some()) {
         return Err(LoadError::Invalid { what: "export", name: path.display().to_string(), reason: "not a bpflink export (no 'elf' pin)".into() });
     }
+    let mut links = Vec::new();
     for entry in path.read_dir().map_err(io_err(path))? {
         let entry = entry.map_err(io_err(path))?;
+        if entry.file_name().to_string_lossy().starts_with("link_") {
+            links.extend(sys::obj_get(&entry.path(), 0).ok().and_then(|fd| sys::obj_get_info_by_fd::<uapi::bpf_link_info>(fd.as_fd()).ok()).map(|i| i.id));
+        }
         std::fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
     }
-    std::fs::remove_dir(path).map_err(io_err(path))
+    std::fs::remove_dir(path).map_err(io_err(path))?;
+    wait_until_gone(&links);
+    Ok(())
+}
+
+/// Waits (up to two seconds) until none of the links `ids` exists any more.
+fn wait_until_gone(ids: &[u32]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !ids.is_empty() && std::time::Instant::now() < deadline {
+        let live = sys::all_ids(sys::ObjKind::Link).unwrap_or_default();
+        if ids.iter().all(|id| !live.contains(id)) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// A frozen array map holding `elf`: entry 0 begins with its length (u64), then the bytes.
