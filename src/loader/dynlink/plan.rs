@@ -78,18 +78,15 @@ pub(crate) fn plan(obj: &mut Object) -> Result<Plan, LoadError> {
         };
         replacements.push(Replacement { slot, function, target_object, target_token, placeholder });
     }
-    if let Some(index) = legacy {
-        let replaced = replacements.iter().any(|r| r.slot == ExtSlot::Program(index));
+    let replaced = |index: usize| replacements.iter().any(|r| r.slot == ExtSlot::Program(index));
+    if let Some(index) = legacy.filter(|&i| !replaced(i) && obj.spec.exports.contains(&obj.programs[i].name)) {
+        // A library's functions are loaded when an object calls them, not on their own.
         let prog = &mut obj.programs[index];
-        if !replaced && obj.spec.exports.contains(&prog.name) {
-            // A library: its functions are loaded when an object calls them.
-            prog.autoload = false;
-            prog.library = true;
-            log(
-                Level::Info,
-                &format!("object '{}': no SEC() program; loaded as a library exporting [{}]", obj.name, obj.spec.exports.join(", ")),
-            );
-        }
+        prog.autoload = false;
+        prog.library = true;
+    }
+    if obj.spec.programs.is_empty() && replacements.is_empty() && !obj.spec.exports.is_empty() {
+        log(Level::Info, &format!("object '{}': no SEC() program; loaded as a library exporting [{}]", obj.name, obj.spec.exports.join(", ")));
     }
     Ok(Plan { replacements, bindings })
 }
