@@ -104,6 +104,14 @@ else
   record 1 "build test_bad_input.c with pkg-config flags"
 fi
 
+# The malformed-object corpus: NULL, the listed errno, a message saying what and where, no fd leak.
+# shellcheck disable=SC2086
+if cc -std=gnu11 "${warn[@]}" $cflags -o "$work/test_malformed" "$here/test_malformed.c" $libs; then
+  run_harness malformed env LD_LIBRARY_PATH="$prefix/lib" "$work/test_malformed" "$root/tests/malformed"
+else
+  record 1 "build test_malformed.c with pkg-config flags"
+fi
+
 # --- the drop-in libbpf.so.1: same binary, system libbpf vs bpflink --------------------------
 if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl,-z,now; then
   "$work/diff_libbpf" >"$work/libbpf.out" 2>&1
