@@ -222,7 +222,9 @@ def section_headers(c, base, elf):
               f"{section_at(btf)}: section type 8 is not SHT_PROGBITS")
     bss = elf.section(".bss")
     c.patched(elf, f"{base}.bss-size-huge", [(put64, bss["hdr"] + 32, 1 << 40)],
-              f"map '.bss': section size {1 << 40} exceeds a map value")
+              f"map '.bss': section size {1 << 40} exceeds 536870912 bytes")
+    c.patched(elf, f"{base}.bss-size-just-too-big", [(put64, bss["hdr"] + 32, (1 << 29) + 1)],
+              f"map '.bss': section size {(1 << 29) + 1} exceeds 536870912 bytes")
     rel, _ = elf.rels(code)
     c.patched(elf, f"{base}.rel-target-missing", [(put32, rel["hdr"] + 44, 999)],
               f"{section_at(rel)}: target section 999 does not exist")

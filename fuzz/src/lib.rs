@@ -62,8 +62,9 @@ fn walk(obj: &Object) -> usize {
     }
     for m in obj.maps() {
         n += m.name().len() + m.value_size() as usize;
+        // The first and last byte: a .bss may be hundreds of MiB of untouched memory.
         if let Some(bytes) = m.initial_value_bytes() {
-            n += bytes.iter().map(|&b| b as usize).sum::<usize>() & 1;
+            n += usize::from(bytes.first().copied().unwrap_or(0)) + usize::from(bytes.last().copied().unwrap_or(0));
         }
     }
     n

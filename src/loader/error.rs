@@ -77,7 +77,7 @@ impl LoadError {
     pub fn errno(&self) -> i32 {
         match self {
             LoadError::Object(ObjectError::Io { source, .. }) | LoadError::Io { source, .. } => {
-                source.raw_os_error().unwrap_or(libc::EIO)
+                crate::object::input::io_errno(source)
             }
             LoadError::Object(_) => LIBBPF_ERRNO_FORMAT,
             LoadError::Btf { .. } => LIBBPF_ERRNO_FORMAT,

@@ -84,7 +84,7 @@ impl ObjectError {
     /// which is also what the kernel would say; I/O errors keep their own errno).
     pub fn errno(&self) -> i32 {
         match self {
-            ObjectError::Io { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
+            ObjectError::Io { source, .. } => super::input::io_errno(source),
             ObjectError::NoSymbolTable => libc::ENOENT,
             _ => libc::EINVAL,
         }

@@ -373,7 +373,7 @@ fn kconfig_map(obj_name: &str, externs: &[Extern], btf: Option<&Btf>, sections: 
         section_offset: 0,
         map_type: MapType::ARRAY,
         key_size: 4,
-        value_size: u32::try_from(end).unwrap_or(u32::MAX),
+        value_size: kconfig_size(end)?,
         max_entries: 1,
         map_flags: flags,
         numa_node: 0,
@@ -386,6 +386,14 @@ fn kconfig_map(obj_name: &str, externs: &[Extern], btf: Option<&Btf>, sections: 
         readonly: true,
         name,
     }))
+}
+
+/// The `.kconfig` map's value size: its memory is allocated at open, like a data section's.
+fn kconfig_size(end: u64) -> Result<u32, ObjectError> {
+    u32::try_from(end).ok().filter(|&size| size <= maps::MAX_DATA_SECTION_SIZE).ok_or_else(|| ObjectError::BadMap {
+        map: ".kconfig".into(),
+        what: format!("the externs need {end} bytes, more than {} bytes a BPF program can address", maps::MAX_DATA_SECTION_SIZE),
+    })
 }
 
 fn global_functions(subprograms: &[Subprogram], _symbols: &[Symbol], binding: Binding) -> Vec<String> {
