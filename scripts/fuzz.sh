@@ -4,7 +4,7 @@
 # xdp-tools objects, and prints one summary line per target: executions, time, coverage
 # (libFuzzer's cov: edges, ft: features) and crashes.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Needs the nightly toolchain and cargo-fuzz (scripts/setup.sh installs both). The growing
+# Needs the nightly toolchain and cargo-fuzz (installed by scripts/setup.sh --fuzz, which it runs). The growing
 # corpus is kept in build/fuzz/corpus/TARGET between runs; crashing inputs land in
 # fuzz/artifacts/TARGET: copy each into tests/fuzz-regressions/TARGET/ once fixed, where
 # `make test` replays them (tests/fuzz_regressions.rs).
@@ -18,6 +18,7 @@ targets=("$@")
 export PATH=$HOME/.cargo/bin:$PATH
 
 work=build/fuzz
+scripts/setup.sh --fuzz || exit 1
 scripts/build-bpf.sh build/bpf-objs >/dev/null || exit 1
 rm -rf "$work/seeds"
 python3 scripts/fuzz-seeds.py "$work/seeds" build/bpf-objs/*.bpf.o /usr/lib/x86_64-linux-gnu/bpf/*.o || exit 1
