@@ -112,6 +112,23 @@ else
   record 1 "build test_malformed.c with pkg-config flags"
 fi
 
+# Failures injected at kernel calls through BPFLINK_FAULT_INJECT (the host kernel loads XDP).
+# shellcheck disable=SC2086
+if [ "$(id -u)" -eq 0 ]; then
+  if cc -std=gnu11 "${warn[@]}" $cflags -o "$work/test_fault_env" "$here/test_fault_env.c" $libs; then
+    # SPEC -> bpf_object__load's result: BTF is optional; a map the kernel refuses with BTF
+    # types is retried without them; everything else fails the load with the injected errno.
+    for case in "BPF_BTF_LOAD:0:ENOMEM:always 0" "BPF_MAP_CREATE:0:ENOMEM 0" "BPF_MAP_CREATE:1:ENOMEM:always -12" \
+                "BPF_MAP_FREEZE:0:EPERM -1" "BPF_MAP_UPDATE_ELEM:2:EFAULT -14" "BPF_PROG_LOAD:0:E2BIG:always -7"; do
+      read -r spec want <<<"$case"
+      run_harness "fault-env $spec" env LD_LIBRARY_PATH="$prefix/lib" BPFLINK_FAULT_INJECT="$spec" \
+        "$work/test_fault_env" "$obj" "$want"
+    done
+  else
+    record 1 "build test_fault_env.c with pkg-config flags"
+  fi
+fi
+
 # --- the drop-in libbpf.so.1: same binary, system libbpf vs bpflink --------------------------
 if cc -std=c11 -Wall -o "$work/diff_libbpf" "$here/diff_libbpf.c" -lbpf -ldl -Wl,-z,now; then
   "$work/diff_libbpf" >"$work/libbpf.out" 2>&1
