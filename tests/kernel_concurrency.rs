@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use bpflink::linker::{self, dynamic};
 use bpflink::loader::{LoadError, Object, OpenOptions};
-use bpflink::sys::{self, fault, uapi, ObjKind, TestRun};
-use common::kernel::{describe, open_fds, skipped, still_alive};
+use bpflink::sys::{self, fault, uapi, ObjKind};
+use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict};
 
 const THREADS: usize = 8;
 
@@ -55,12 +55,7 @@ struct Work {
 }
 
 fn run_xdp(fd: std::os::fd::BorrowedFd<'_>) -> Result<u32, String> {
-    let mut frame = vec![0u8; 64];
-    frame[12] = 0x08;
-    let mut out = vec![0u8; 512];
-    sys::prog_test_run(fd, TestRun { data_in: &frame, data_out: Some(&mut out), repeat: 1, ..Default::default() })
-        .map(|r| r.retval)
-        .map_err(|e| e.to_string())
+    xdp_verdict(fd).map_err(|e| e.to_string())
 }
 
 fn run_program(obj: &Object, name: &str) -> Result<u32, String> {

@@ -15,8 +15,8 @@ use std::sync::Mutex;
 use bpflink::linker::dynamic;
 use bpflink::loader::{LoadError, Object, ObjectState, OpenOptions};
 use bpflink::sys::fault::{self, Call, Fault, Repeat};
-use bpflink::sys::{self, uapi, TestRun};
-use common::kernel::{describe, open_fds, skipped, still_alive, Bpffs};
+use bpflink::sys::{self, uapi};
+use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict, Bpffs};
 
 /// Tests count fds and use the process-wide dynamic-linking registry: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -191,12 +191,7 @@ fn fail_every_call(scenario: &Scenario, not_injected: &[(u32, Repeat)], verify: 
 
 fn run_xdp(obj: &Object, prog: &str) -> u32 {
     let fd = obj.find_program(prog).and_then(|p| p.fd()).unwrap_or_else(|| panic!("{prog} not loaded"));
-    let mut frame = vec![0u8; 64];
-    frame[12] = 0x08;
-    let mut out = vec![0u8; 512];
-    sys::prog_test_run(fd, TestRun { data_in: &frame, data_out: Some(&mut out), repeat: 1, ..Default::default() })
-        .unwrap_or_else(|e| panic!("test run of {prog}: {e}"))
-        .retval
+    xdp_verdict(fd).unwrap_or_else(|e| panic!("test run of {prog}: {e}"))
 }
 
 fn all_programs_loaded(obj: &Object) {

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use bpflink::linker::{self, dynamic};
 use bpflink::loader::{LoadError, Object, OpenOptions};
-use bpflink::sys::{self, fault, uapi, TestRun};
-use common::kernel::{describe, open_fds, skipped, still_alive};
+use bpflink::sys::{self, fault, uapi};
+use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict};
 
 /// Cycles per test: `BPFLINK_LEAK_CYCLES`, default 1000 (scripts/guest-tests.sh runs fewer
 /// on the older guest kernel, where TCG makes each load slow).
@@ -27,12 +27,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 fn verdict(obj: &Object, prog: &str) -> u32 {
     let fd = obj.find_program(prog).and_then(|p| p.fd()).unwrap_or_else(|| panic!("{prog} not loaded"));
-    let mut frame = vec![0u8; 64];
-    frame[12] = 0x08;
-    let mut out = vec![0u8; 512];
-    sys::prog_test_run(fd, TestRun { data_in: &frame, data_out: Some(&mut out), repeat: 1, ..Default::default() })
-        .unwrap_or_else(|e| panic!("test run of {prog}: {e}"))
-        .retval
+    xdp_verdict(fd).unwrap_or_else(|e| panic!("test run of {prog}: {e}"))
 }
 
 /// Runs `cycle` once to warm process-wide caches (vmlinux BTF, kconfig), then `cycles` times

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bpflink::sys::{self, uapi, ObjKind};
+use std::os::fd::BorrowedFd;
+
+use bpflink::sys::{self, uapi, ObjKind, TestRun};
 
 /// The kinds of kernel objects a load can create.
 pub const OBJECT_KINDS: [ObjKind; 4] = [ObjKind::Prog, ObjKind::Map, ObjKind::Link, ObjKind::Btf];
@@ -12,6 +14,14 @@ pub const OBJECT_KINDS: [ObjKind; 4] = [ObjKind::Prog, ObjKind::Map, ObjKind::Li
 /// Open file descriptors of this process.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").expect("reading /proc/self/fd").count()
+}
+
+/// The verdict of a loaded XDP program on a 64-byte IPv4 frame (`BPF_PROG_TEST_RUN`).
+pub fn xdp_verdict(prog: BorrowedFd<'_>) -> Result<u32, sys::SysError> {
+    let mut frame = vec![0u8; 64];
+    frame[12] = 0x08;
+    let mut out = vec![0u8; 512];
+    sys::prog_test_run(prog, TestRun { data_in: &frame, data_out: Some(&mut out), repeat: 1, ..Default::default() }).map(|r| r.retval)
 }
 
 /// Prints the loud line that marks a test skipped for want of a kernel feature.
