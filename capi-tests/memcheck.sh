@@ -9,11 +9,12 @@
 set -uo pipefail
 label=${1:?usage: memcheck.sh LABEL COMMAND...}; shift
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+out=$(mktemp)
+trap 'rm -f "$log" "$out"' EXIT
 start=$SECONDS
 valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
   --suppressions="$(dirname "$0")/valgrind.supp" \
-  --error-exitcode=99 --log-file="$log" "$@" >/dev/null 2>&1
+  --error-exitcode=99 --log-file="$log" "$@" >"$out" 2>&1
 rc=$?
 errors=$(grep -oE 'ERROR SUMMARY: [0-9]+ errors' "$log" | grep -oE '[0-9]+' | tail -1)
 lost=$(grep -oE 'definitely lost: [0-9,]+ bytes' "$log" | grep -oE '[0-9,]+' | tr -d , | tail -1)
@@ -24,6 +25,8 @@ if [ -z "$errors" ]; then
 fi
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$lost" -ne 0 ]; then
   echo "FAIL memcheck.$label: exit $rc, $errors errors, $lost bytes definitely lost"
+  # The program's own failures (its output is otherwise not shown: the plain run shows it).
+  grep -E '^FAIL|check failed|is .*, expected' "$out" | head -10 | sed 's/^/     program: /'
   # Each error or leak record with the top of its stack.
   grep -A14 -E '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched|[0-9,]+ bytes in)' "$log" |
     head -60 | sed 's/^/     /'

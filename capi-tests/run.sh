@@ -72,6 +72,7 @@ for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+FUNC\s+GLOBAL\s+\S+\s+(\d+)\s+(\S+
     if executable and name != ".text":
         print(m[2])')
 [ ${#programs[@]} -gt 0 ] || record 1 "llvm-readelf lists the programs of $obj"
+test_obj=$obj  # $obj is reused as a loop variable below
 
 # --- C tests against the installed shared library, the static library, and compat headers --
 # shellcheck disable=SC2086
@@ -177,9 +178,9 @@ run_harness linker "$here/linker/run.sh" "$prefix"
 if command -v valgrind >/dev/null; then
   memcheck() { run_harness "memcheck $1" "$here/memcheck.sh" "$@"; }
   in_prefix() { LD_LIBRARY_PATH="$prefix/lib" memcheck "$@"; }
-  [ -x "$work/test_foundation" ] && in_prefix foundation "$work/test_foundation" "$obj" xdp_global_data "${programs[@]}"
+  [ -x "$work/test_foundation" ] && in_prefix foundation "$work/test_foundation" "$test_obj" xdp_global_data "${programs[@]}"
   [ -x "$work/test_compat" ] && in_prefix compat "$work/test_compat"
-  [ -x "$work/test_bad_input" ] && in_prefix bad-input "$work/test_bad_input" "$obj"
+  [ -x "$work/test_bad_input" ] && in_prefix bad-input "$work/test_bad_input" "$test_obj"
   [ -x "$work/test_malformed" ] && in_prefix malformed "$work/test_malformed" "$root/tests/malformed"
   if [ -x "$bin/object_dump.bpflink" ]; then
     objs_dir=${BPFLINK_BPF_OBJ_DIR:-$root/build/bpf-objs}
