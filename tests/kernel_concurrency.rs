@@ -125,8 +125,14 @@ fn replace_placeholder(work: &Work, counters: &Counters) -> Result<(), String> {
     }
 }
 
+/// What a thread saw: unexpected errors, and the kernel objects it created.
+struct Report {
+    errors: Vec<String>,
+    created: Vec<(ObjKind, u32)>,
+}
+
 /// A thread: steps until the deadline, recording the kernel objects it creates.
-fn worker(index: usize, work: &Work, counters: &Counters, deadline: Instant) -> (Vec<String>, Vec<(ObjKind, u32)>) {
+fn worker(index: usize, work: &Work, counters: &Counters, deadline: Instant) -> Report {
     let recording = fault::record();
     let mut errors = Vec::new();
     let mut n = index;
@@ -136,7 +142,7 @@ fn worker(index: usize, work: &Work, counters: &Counters, deadline: Instant) -> 
         }
         n += 1;
     }
-    (errors, recording.created())
+    Report { errors, created: recording.created() }
 }
 
 #[test]
@@ -167,7 +173,7 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
     let fds = open_fds();
     let started = Instant::now();
     let deadline = started + duration();
-    let results: Vec<(Vec<String>, Vec<(ObjKind, u32)>)> = std::thread::scope(|s| {
+    let reports: Vec<Report> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS).map(|i| s.spawn({
             let (work, counters) = (&work, &counters);
             move || worker(i, work, counters, deadline)
@@ -175,8 +181,8 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
         handles.into_iter().map(|h| h.join().expect("a worker thread panicked")).collect()
     });
     let elapsed = started.elapsed();
-    let errors: Vec<&String> = results.iter().flat_map(|(e, _)| e).collect();
-    let created: Vec<(ObjKind, u32)> = results.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+    let errors: Vec<&String> = reports.iter().flat_map(|r| &r.errors).collect();
+    let created: Vec<(ObjKind, u32)> = reports.iter().flat_map(|r| r.created.iter().copied()).collect();
     let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
     println!(
         "{THREADS} threads, {:.0} s: {} open-only rounds (x{} objects x2), {} load rounds (x{}), {} static links loaded, \

@@ -269,7 +269,7 @@ fn check_no_overlap(
                 other: other.describe(sections),
             });
         }
-        if furthest.is_none_or(|p| region.end > p.end) {
+        if furthest.map_or(true, |p| region.end > p.end) {
             furthest = Some(region);
         }
     }
