@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bpflink::linker::{self, dynamic};
 use bpflink::loader::{LoadError, Object, OpenOptions};
 use bpflink::sys::{self, fault, uapi, ObjKind};
-use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict};
+use common::kernel::{describe, open_fds, report, skipped, still_alive, xdp_verdict};
 
 const THREADS: usize = 8;
 
@@ -184,7 +184,7 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
     let errors: Vec<&String> = reports.iter().flat_map(|r| &r.errors).collect();
     let created: Vec<(ObjKind, u32)> = reports.iter().flat_map(|r| r.created.iter().copied()).collect();
     let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
-    println!(
+    report(&format!(
         "{THREADS} threads, {:.0} s: {} open-only rounds (x{} objects x2), {} load rounds (x{}), {} static links loaded, \
          {} dynamic replacements, {} found the placeholder taken (EBUSY); {} kernel objects created",
         elapsed.as_secs_f64(),
@@ -196,7 +196,7 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
         count(&counters.replaced),
         count(&counters.busy),
         created.len()
-    );
+    ));
     assert!(errors.is_empty(), "{} errors, first ones:\n{}", errors.len(), errors.iter().take(10).map(|e| e.as_str()).collect::<Vec<_>>().join("\n"));
     assert!(count(&counters.loaded) > 0 && count(&counters.linked) > 0 && count(&counters.opened) > 0);
     assert!(!dynamic || count(&counters.replaced) > 0, "no thread ever replaced the placeholder");

@@ -16,7 +16,7 @@ use bpflink::linker::dynamic;
 use bpflink::loader::{LoadError, Object, ObjectState, OpenOptions};
 use bpflink::sys::fault::{self, Call, Fault, Repeat};
 use bpflink::sys::{self, uapi};
-use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict, Bpffs};
+use common::kernel::{describe, open_fds, report, skipped, still_alive, xdp_verdict, Bpffs};
 
 /// Tests count fds and use the process-wide dynamic-linking registry: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -170,7 +170,7 @@ fn fail_every_call(scenario: &Scenario, not_injected: &[(u32, Repeat)], verify: 
         for repeat in [Repeat::Once, Repeat::Always] {
             let at = At { index, call: &calls[index], repeat };
             if not_injected.contains(&(at.call.cmd, repeat)) {
-                println!("fault {at}: NOT INJECTED (known gap, see the test)");
+                report(&format!("fault {at}: NOT INJECTED (known gap, see the test)"));
                 continue;
             }
             match load_with_fault(scenario, &calls, &at, verify) {
@@ -185,7 +185,11 @@ fn fail_every_call(scenario: &Scenario, not_injected: &[(u32, Repeat)], verify: 
             }
         }
     }
-    println!("{}: {} calls, {failed} faulted loads failed cleanly, {survived} fell back", scenario.object.display(), calls.len());
+    report(&format!(
+        "fault injection, {}: {} calls, {failed} faulted loads failed cleanly, {survived} fell back",
+        scenario.object.display(),
+        calls.len()
+    ));
     (failed, survived)
 }
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 use bpflink::linker::{self, dynamic};
 use bpflink::loader::{LoadError, Object, OpenOptions};
 use bpflink::sys::{self, fault, uapi};
-use common::kernel::{describe, open_fds, skipped, still_alive, xdp_verdict};
+use common::kernel::{describe, open_fds, report, skipped, still_alive, xdp_verdict};
 
 /// Cycles per test: `BPFLINK_LEAK_CYCLES`, default 1000 (scripts/guest-tests.sh runs fewer
 /// on the older guest kernel, where TCG makes each load slow).
@@ -49,11 +49,11 @@ fn check_cycles(what: &str, cycles: usize, mut cycle: impl FnMut(usize)) {
     assert_eq!(open_fds(), fds, "{what}: fd count changed");
     let alive: Vec<String> = still_alive(&created).into_iter().map(|(kind, id)| describe(kind, id)).collect();
     assert_eq!(alive, Vec::<String>::new(), "{what}: kernel objects left");
-    println!(
+    report(&format!(
         "{what}: {cycles} cycles in {:.1} s, {} kernel objects created and freed, {fds} fds before and after",
         elapsed.as_secs_f64(),
         created.len()
-    );
+    ));
 }
 
 #[test]

@@ -26,8 +26,14 @@ pub fn xdp_verdict(prog: BorrowedFd<'_>) -> Result<u32, sys::SysError> {
 
 /// Prints the loud line that marks a test skipped for want of a kernel feature.
 pub fn skipped(what: &str) {
+    report(&format!("SKIPPED: {what} (set {}=1 to fail instead)", sys::REQUIRE_FEATURES_ENV));
+}
+
+/// A line for the test log even when the test passes (written to stderr directly, past the
+/// test harness's output capture): what a robustness test measured.
+pub fn report(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {what} (set {}=1 to fail instead)", sys::REQUIRE_FEATURES_ENV);
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The objects of `ids` the kernel still has, after waiting up to ten seconds for them to
