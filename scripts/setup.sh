@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything bpflink needs to build, test and demo on a fresh Debian 12 machine, as root.
 # Idempotent and quick when everything is already there.
+#   scripts/setup.sh          what make demo / make test need
+#   scripts/setup.sh --fuzz   the nightly toolchain and cargo-fuzz for scripts/fuzz.sh
 set -euo pipefail
 
 CBINDGEN_VERSION=0.29.4
+CARGO_FUZZ_VERSION=0.13.2
 APT_PACKAGES=(
   build-essential pkg-config git ca-certificates
   clang-19 llvm-19 lld-19 libclang-dev        # BPF compiler, bindgen's libclang
@@ -84,7 +87,28 @@ install_cbindgen() {
   cargo install -q --locked cbindgen --version "$CBINDGEN_VERSION"
 }
 
+# Only for scripts/fuzz.sh (not needed by make test): libFuzzer targets build with cargo-fuzz
+# on the nightly toolchain (sanitizer flags).
+install_fuzz_tools() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! cargo +nightly --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null 2>&1 || { log "fuzzing needs rustup (https://rustup.rs) for a nightly toolchain"; exit 1; }
+    log "installing the nightly Rust toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    log "cargo-fuzz $CARGO_FUZZ_VERSION present"
+  else
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+  fi
+}
+
 need_root
+if [ "${1:-}" = "--fuzz" ]; then
+  install_fuzz_tools
+  exit 0
+fi
 install_apt_packages
 install_rust
 install_python_tools

@@ -25,6 +25,8 @@ pub trait ExtRecord: Sized + Clone {
     fn to_words(&self) -> Vec<u32>;
     /// Checks type ids and string offsets against the BTF.
     fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError>;
+    /// Byte offset of the instruction the record is about, in its ELF section.
+    fn insn_off(&self) -> u32;
     /// Minimum record size in bytes.
     fn min_size() -> u32 {
         4 * Self::WORDS as u32
@@ -113,6 +115,9 @@ impl ExtRecord for FuncInfo {
     fn to_words(&self) -> Vec<u32> {
         vec![self.insn_off, self.type_id]
     }
+    fn insn_off(&self) -> u32 {
+        self.insn_off
+    }
     fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_type_id(btf, self.type_id)
     }
@@ -137,6 +142,9 @@ impl ExtRecord for LineInfo {
             self.line_col,
         ]
     }
+    fn insn_off(&self) -> u32 {
+        self.insn_off
+    }
     fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_string(btf, self.file_name_off, "file_name_off")?;
         ctx.check_string(btf, self.line_off, "line_off")
@@ -156,6 +164,9 @@ impl ExtRecord for CoreRelo {
     }
     fn to_words(&self) -> Vec<u32> {
         vec![self.insn_off, self.type_id, self.access_str_off, self.kind]
+    }
+    fn insn_off(&self) -> u32 {
+        self.insn_off
     }
     fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_type_id(btf, self.type_id)?;

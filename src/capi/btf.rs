@@ -178,7 +178,7 @@ pub extern "C" fn btf__load_vmlinux_btf() -> *mut btf {
         let release = crate::sys::kernel_release();
         for pattern in VMLINUX_BTF_PATHS {
             let path = pattern.replace("{}", &release);
-            let Ok(data) = std::fs::read(&path) else { continue };
+            let Ok(data) = crate::object::input::read_input_file(std::path::Path::new(&path)) else { continue };
             return btf_from_file_bytes(&data, &path).map(into_handle);
         }
         Err(CError::new(libc::ESRCH, "failed to find valid kernel BTF"))
@@ -224,8 +224,8 @@ pub unsafe extern "C" fn btf__parse(path: *const c_char, btf_ext: *mut *mut c_vo
             // SAFETY: non-NULL and writable per the caller's contract.
             unsafe { btf_ext.write(std::ptr::null_mut()) };
         }
-        let data = std::fs::read(path)
-            .map_err(|e| CError::new(e.raw_os_error().unwrap_or(libc::EIO), format!("{}: {e}", path.display())))?;
+        let data = crate::object::input::read_input_file(path)
+            .map_err(|e| CError::new(crate::object::input::io_errno(&e), format!("{}: {e}", path.display())))?;
         btf_from_file_bytes(&data, &path.display().to_string()).map(into_handle)
     })
 }

@@ -7,7 +7,7 @@
 #![allow(non_camel_case_types)]
 use std::ffi::{c_char, c_int, c_void};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use super::guard::{byte_slice, c_path, call, handle_mut, out_ptr, CError, CResult};
 use super::opts::{read_opts, LibbpfOpts};
 use crate::linker::{LinkError, Linker};
+use crate::object::input::{io_errno, read_capped, read_input_file, MAX_INPUT_FILE_SIZE};
 
 /// `struct bpf_linker_opts` (libbpf 1.x: only `sz`).
 #[repr(C)]
@@ -127,9 +128,8 @@ pub unsafe extern "C" fn bpf_linker__add_file(
         let path = unsafe { c_path(filename, "filename")? };
         // SAFETY: forwarded contract.
         unsafe { read_opts(opts)? };
-        let data = std::fs::read(path).map_err(|e| {
-            CError::new(e.raw_os_error().unwrap_or(libc::EIO), format!("{}: {e}", path.display()))
-        })?;
+        let data = read_input_file(path)
+            .map_err(|e| CError::new(io_errno(&e), format!("{}: {e}", path.display())))?;
         add(linker, &path.display().to_string(), &data)
     })
 }
@@ -141,11 +141,9 @@ fn read_fd(fd: c_int) -> CResult<Vec<u8>> {
     }
     // SAFETY: the fd stays owned by the caller: ManuallyDrop never closes it.
     let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-    let io = |e: std::io::Error| CError::new(e.raw_os_error().unwrap_or(libc::EIO), format!("fd {fd}: {e}"));
+    let io = |e: std::io::Error| CError::new(io_errno(&e), format!("fd {fd}: {e}"));
     file.seek(SeekFrom::Start(0)).map_err(io)?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data).map_err(io)?;
-    Ok(data)
+    read_capped(&*file, MAX_INPUT_FILE_SIZE).map_err(io)
 }
 
 /// # Safety

@@ -45,7 +45,7 @@ pub enum LinkError {
     SpecialSectionMismatch { section: String, first_file: String, file: String, first: String, second: String },
     #[error("section '{section}' of {file} is incompatible with the same-named section of {first_file}: {reason}")]
     SectionMismatch { section: String, first_file: String, file: String, reason: String },
-    #[error("{file}: section '{section}': alignment {align} is not a power of two")]
+    #[error("{file}: section '{section}': alignment {align} is not a power of two of at most {}", crate::linker::layout::MAX_SECTION_ALIGN)]
     BadAlignment { file: String, section: String, align: u64 },
     #[error("{file}: relocation #{index} in section '{section}' at offset {offset} has unknown type {r_type}")]
     UnknownRelocation { file: String, section: String, index: usize, offset: u64, r_type: u32 },

@@ -102,9 +102,13 @@ impl Layout {
     }
 }
 
+/// Largest section alignment accepted: each input's part of a section is padded to its
+/// alignment, so a huge one (up to 2^63 in the ELF header) would allocate gigabytes of padding.
+pub const MAX_SECTION_ALIGN: u64 = 1 << 16;
+
 fn place(layout: &mut Layout, file: &str, section: &Section, data: &[u8]) -> Result<Placement, LinkError> {
     let align = section.align.max(1);
-    if !align.is_power_of_two() {
+    if !align.is_power_of_two() || align > MAX_SECTION_ALIGN {
         return Err(LinkError::BadAlignment { file: file.to_string(), section: section.name.clone(), align });
     }
     let Some(out) = layout.find(&section.name) else {

@@ -58,6 +58,10 @@ pub enum LoadError {
     /// Attaching a loaded program failed; `hint` explains the errno where it has a known cause.
     #[error("program '{program}': failed to attach to {target}: {source}{hint}")]
     Attach { program: String, target: String, source: SysError, hint: &'static str },
+    /// A kernel call of the dynamic linker failed (reopening a provider's or target's objects
+    /// by id, reading ids and func_info).
+    #[error("{what}: {source}")]
+    Kernel { what: String, source: SysError },
     /// An operation on a BPF link (pin, open, detach, update) failed.
     #[error("link: {what}: {source}")]
     LinkOp { op: &'static str, what: String, source: SysError },
@@ -92,7 +96,7 @@ impl LoadError {
     pub fn errno(&self) -> i32 {
         match self {
             LoadError::Object(ObjectError::Io { source, .. }) | LoadError::Io { source, .. } => {
-                source.raw_os_error().unwrap_or(libc::EIO)
+                crate::object::input::io_errno(source)
             }
             LoadError::Object(_) => LIBBPF_ERRNO_FORMAT,
             LoadError::Btf { .. } => LIBBPF_ERRNO_FORMAT,
@@ -103,7 +107,7 @@ impl LoadError {
             LoadError::NotLoaded { .. } => libc::ENOENT,
             LoadError::UnresolvedExterns { .. } | LoadError::UnresolvedFunctions { .. } => libc::ESRCH,
             LoadError::Extern { .. } | LoadError::Prototype { .. } => libc::EINVAL,
-            LoadError::Attach { source, .. } | LoadError::LinkOp { source, .. } => source.errno(),
+            LoadError::Attach { source, .. } | LoadError::LinkOp { source, .. } | LoadError::Kernel { source, .. } => source.errno(),
             LoadError::BtfLoad { source, .. }
             | LoadError::Map { source, .. }
             | LoadError::Pin { source, .. }

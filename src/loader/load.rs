@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::btf::{Btf, BtfExt, BtfShift, FuncInfo, Kind, LineInfo};
 use crate::log::{log, Level};
-use crate::object::{Insn, MapOrigin, MapType, ObjectSpec, ProgType};
+use crate::object::{Insn, MapOrigin, MapType, ObjectSpec};
 use crate::sys::{self, uapi, KernelLog, MapCreateAttr, ProgLoadAttr, SysError};
 
 use super::error::{LoadError, LIBBPF_ERRNO_FORMAT};
@@ -40,11 +40,10 @@ pub(crate) fn load(obj: &mut Object) -> Result<(), LoadError> {
     let result = dynlink::plan(obj).and_then(|plan| {
         let (code, externs) = run_passes(obj, &plan)?;
         dynlink::attach(obj, &plan)?;
-        Ok((plan, code, externs))
+        dynlink::register(obj, &plan, code, &externs)
     });
     match result {
-        Ok((plan, code, externs)) => {
-            dynlink::register(obj, &plan, code, &externs);
+        Ok(()) => {
             obj.state = ObjectState::Loaded;
             for p in obj.programs.iter_mut().chain(obj.dyn_extensions.iter_mut()) {
                 p.loaded = true;
@@ -157,10 +156,7 @@ fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot], with_providers: bool) 
             };
             let text = klog.text().into_owned();
             let err = LoadError::BtfLoad { object: obj.name.clone(), source, log: text.clone() };
-            let needs_btf = obj.programs.iter().any(|p| p.autoload && p.prog_type == ProgType(uapi::bpf_prog_type::BPF_PROG_TYPE_STRUCT_OPS))
-                || !shifts.is_empty()
-                || obj.dyn_providers.is_some();
-            if needs_btf {
+            if needs_btf(obj) || !shifts.is_empty() {
                 return Err(err);
             }
             log(Level::Warn, &format!("{err}; BTF is optional, continuing without it (first attempt: {first})"));
@@ -168,6 +164,17 @@ fn load_btf(obj: &mut Object, kconfig_slots: &[KcfgSlot], with_providers: bool) 
             Ok(Vec::new())
         }
     }
+}
+
+/// Whether the load can't go on without the object's BTF in the kernel: struct_ops, programs
+/// that attach to BTF functions (extensions, tracing, LSM), calls into other objects (stubs are
+/// BTF-described global functions), libraries (extensions of their functions need it).
+fn needs_btf(obj: &Object) -> bool {
+    use uapi::bpf_prog_type as pt;
+    let btf_types = [pt::BPF_PROG_TYPE_STRUCT_OPS, pt::BPF_PROG_TYPE_EXT, pt::BPF_PROG_TYPE_TRACING, pt::BPF_PROG_TYPE_LSM];
+    obj.programs.iter().filter(|p| p.autoload).chain(obj.dyn_extensions.iter()).any(|p| btf_types.contains(&p.prog_type.0))
+        || obj.dyn_providers.is_some()
+        || obj.programs.iter().any(|p| p.library)
 }
 
 // ------------------------------------------------------------------------- pass 3: CO-RE

@@ -138,7 +138,7 @@ impl Drop for Object {
 impl Object {
     /// Opens an object file; the name defaults to the file name without `.o`/`.bpf.o`.
     pub fn open_file(path: &Path, opts: &OpenOptions) -> Result<Object, LoadError> {
-        let data = std::fs::read(path).map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+        let data = crate::object::input::read_input_file(path).map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
         let name = opts.object_name.clone().unwrap_or_else(|| object_name_for_path(path));
         Object::open_named(&data, name, opts)
     }

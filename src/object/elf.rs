@@ -59,6 +59,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<RawElf, ObjectError> {
             .map_err(|_| ObjectError::BadSectionName { index: index as u32, offset: name_off })?;
         sections.push(read_section(data, endian, our_endian, index as u32, name, sh)?);
     }
+    check_no_overlap(header, endian, headers, &sections)?;
     let symtab = find_symtab(&sections)?;
     let symbols = read_symbols(data, endian, headers, &sections, symtab)?;
     let rel_sections = read_relocations(data, endian, headers, &sections, symtab, symbols.len())?;
@@ -208,6 +209,71 @@ fn section_bytes<'a>(
     let end = offset.checked_add(size).ok_or_else(out_of_file)?;
     let (start, end) = (usize::try_from(offset).map_err(|_| out_of_file())?, usize::try_from(end).map_err(|_| out_of_file())?);
     data.get(start..end).ok_or_else(out_of_file)
+}
+
+/// A part of the file: the ELF header, the section header table or a section's contents.
+struct Region {
+    start: u64,
+    end: u64,
+    /// The section's index, `None` for the headers.
+    section: Option<u32>,
+}
+
+impl Region {
+    fn describe(&self, sections: &[Section]) -> String {
+        match self.section.and_then(|i| sections.get(i as usize)) {
+            Some(s) => format!("section {} ({})", s.index, s.name),
+            None if self.start == 0 => "the ELF header".to_string(),
+            None => "the section header table".to_string(),
+        }
+    }
+}
+
+/// Section contents must not overlap each other or the headers: otherwise one table would be
+/// read as another (libbpf does not check; clang and bpflink's linker never do it). Sections
+/// without file bytes (`SHT_NOBITS`, empty) take no room. Contents lie inside the file (checked
+/// when each section was read), so the ends don't overflow.
+fn check_no_overlap(
+    header: &FileHeader64<Endianness>,
+    endian: Endianness,
+    headers: &[SectionHeader64<Endianness>],
+    sections: &[Section],
+) -> Result<(), ObjectError> {
+    let table_start = header.e_shoff(endian);
+    let table_len = headers.len() as u64 * u64::from(header.e_shentsize(endian));
+    let mut regions = vec![
+        Region { start: 0, end: std::mem::size_of::<FileHeader64<Endianness>>() as u64, section: None },
+        Region { start: table_start, end: table_start.saturating_add(table_len), section: None },
+    ];
+    for (sh, section) in headers.iter().zip(sections) {
+        let takes_room = !matches!(sh.sh_type(endian), e::SHT_NOBITS | e::SHT_NULL) && section.size > 0;
+        if takes_room {
+            let start = sh.sh_offset(endian);
+            regions.push(Region { start, end: start.saturating_add(section.size), section: Some(section.index) });
+        }
+    }
+    regions.sort_by_key(|r| (r.start, r.end));
+    let mut furthest: Option<&Region> = None;
+    for region in &regions {
+        if let Some(previous) = furthest.filter(|p| region.start < p.end) {
+            if region.section.is_none() && previous.section.is_none() {
+                return Err(ObjectError::BadSectionTable { what: "the section header table overlaps the ELF header".into() });
+            }
+            let (at, other) = if region.section.is_some() { (region, previous) } else { (previous, region) };
+            let section = at.section.and_then(|i| sections.get(i as usize));
+            return Err(ObjectError::SectionOverlap {
+                index: section.map_or(0, |s| s.index),
+                name: section.map_or_else(String::new, |s| s.name.clone()),
+                offset: at.start,
+                size: at.end - at.start,
+                other: other.describe(sections),
+            });
+        }
+        if furthest.map_or(true, |p| region.end > p.end) {
+            furthest = Some(region);
+        }
+    }
+    Ok(())
 }
 
 fn find_symtab(sections: &[Section]) -> Result<u32, ObjectError> {

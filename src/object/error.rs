@@ -29,6 +29,8 @@ pub enum ObjectError {
     BadSectionName { index: u32, offset: u32 },
     #[error("section {index} ({name}): contents at offset {offset} size {size} lie outside the {file_size}-byte file")]
     SectionOutOfFile { index: u32, name: String, offset: u64, size: u64, file_size: usize },
+    #[error("section {index} ({name}): contents at offset {offset} size {size} overlap {other}")]
+    SectionOverlap { index: u32, name: String, offset: u64, size: u64, other: String },
     #[error("section {index} ({name}): {what}")]
     BadSection { index: u32, name: String, what: String },
     #[error("section {index} ({name}): size {size} is not a multiple of 8 (BPF instructions are 8 bytes)")]
@@ -63,6 +65,8 @@ pub enum ObjectError {
     Btf(#[from] BtfError),
     #[error("BTF.ext: {0}")]
     BtfExt(BtfError),
+    #[error(".BTF.ext {subsection} for section '{sec_name}'{record}: {what}")]
+    BtfExtRecord { subsection: &'static str, sec_name: String, record: String, what: String },
     #[error("the object has a .BTF.ext section but no .BTF section")]
     BtfExtWithoutBtf,
     #[error("map '{map}': {what}")]
@@ -80,7 +84,7 @@ impl ObjectError {
     /// which is also what the kernel would say; I/O errors keep their own errno).
     pub fn errno(&self) -> i32 {
         match self {
-            ObjectError::Io { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
+            ObjectError::Io { source, .. } => super::input::io_errno(source),
             ObjectError::NoSymbolTable => libc::ENOENT,
             _ => libc::EINVAL,
         }

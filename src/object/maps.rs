@@ -14,6 +14,10 @@ pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 /// The kernel's limit on object names, including the terminating NUL.
 const BPF_OBJ_NAME_LEN: usize = 16;
+/// Largest global data section: the verifier refuses map value offsets from `BPF_MAX_VAR_OFF`
+/// (1 << 29) on, so bytes beyond can't be used; a `.bss` declares its size without file bytes,
+/// and its value memory is allocated at open.
+pub const MAX_DATA_SECTION_SIZE: u32 = 1 << 29;
 /// Slots of map-in-map and prog arrays are pointers.
 const SLOT_SIZE: u64 = 8;
 
@@ -313,8 +317,15 @@ pub(crate) fn data_maps(obj_name: &str, sections: &[Section], symbols: &[Symbol]
         if !matches!(section.kind, SectionKind::Data | SectionKind::Rodata | SectionKind::Bss) || section.size == 0 {
             continue;
         }
-        let value_size = u32::try_from(section.size)
-            .map_err(|_| bad_map(&section.name, format!("section size {} exceeds a map value", section.size)))?;
+        let value_size = u32::try_from(section.size).ok().filter(|&size| size <= MAX_DATA_SECTION_SIZE).ok_or_else(|| {
+            bad_map(
+                &section.name,
+                format!(
+                    "section size {} exceeds {MAX_DATA_SECTION_SIZE} bytes, the most a BPF program can address in a map value",
+                    section.size
+                ),
+            )
+        })?;
         let datasec = btf.and_then(|b| b.find_by_name_kind(&section.name, Kind::Datasec));
         let variables = match (btf, datasec) {
             (Some(btf), Some(id)) => datasec_variables(btf, id, section, symbols)?,

@@ -12,6 +12,7 @@ use std::path::Path;
 
 mod elf;
 mod error;
+pub mod input;
 pub mod insn;
 mod maps;
 pub mod sec_def;
@@ -413,7 +414,7 @@ impl ObjectSpec {
     }
 
     pub fn from_file(path: &Path) -> Result<ObjectSpec, ObjectError> {
-        let data = std::fs::read(path)
+        let data = input::read_input_file(path)
             .map_err(|source| ObjectError::Io { path: path.display().to_string(), source })?;
         ObjectSpec::from_bytes(&data, &object_name_for_path(path))
     }

@@ -1,6 +1,6 @@
 //! Builds the [`ObjectSpec`] from the checked ELF pieces: programs and subprograms, relocation
 //! classes, maps, data sections, externs, placeholders and exports.
-use crate::btf::{Btf, BtfExt, ExtInfo, FuncLinkage, Kind, TypeKind, VarLinkage};
+use crate::btf::{Btf, BtfExt, ExtInfo, ExtRecord, FuncLinkage, Kind, TypeKind, VarLinkage};
 
 use super::elf::{self, RawRel, RelSection};
 use super::insn::INSN_SIZE;
@@ -17,7 +17,7 @@ pub(crate) fn build_spec(data: &[u8], name: &str) -> Result<ObjectSpec, ObjectEr
     let btf_data = section_data(&sections, SectionKind::Btf);
     let btf_ext_data = section_data(&sections, SectionKind::BtfExt);
     let btf = btf_data.as_deref().map(Btf::parse).transpose()?;
-    let btf_ext = btf_ext_data.as_deref().map(|d| btf_ext_summary(d, btf.as_ref())).transpose()?;
+    let btf_ext = btf_ext_data.as_deref().map(|d| btf_ext_summary(d, btf.as_ref(), &sections)).transpose()?;
 
     let license = read_license(&sections)?;
     let kernel_version = read_version(&sections, endian)?;
@@ -373,7 +373,7 @@ fn kconfig_map(obj_name: &str, externs: &[Extern], btf: Option<&Btf>, sections: 
         section_offset: 0,
         map_type: MapType::ARRAY,
         key_size: 4,
-        value_size: u32::try_from(end).unwrap_or(u32::MAX),
+        value_size: kconfig_size(end)?,
         max_entries: 1,
         map_flags: flags,
         numa_node: 0,
@@ -386,6 +386,14 @@ fn kconfig_map(obj_name: &str, externs: &[Extern], btf: Option<&Btf>, sections: 
         readonly: true,
         name,
     }))
+}
+
+/// The `.kconfig` map's value size: its memory is allocated at open, like a data section's.
+fn kconfig_size(end: u64) -> Result<u32, ObjectError> {
+    u32::try_from(end).ok().filter(|&size| size <= maps::MAX_DATA_SECTION_SIZE).ok_or_else(|| ObjectError::BadMap {
+        map: ".kconfig".into(),
+        what: format!("the externs need {end} bytes, more than {} bytes a BPF program can address", maps::MAX_DATA_SECTION_SIZE),
+    })
 }
 
 fn global_functions(subprograms: &[Subprogram], _symbols: &[Symbol], binding: Binding) -> Vec<String> {
@@ -416,9 +424,12 @@ fn btf_summary(btf: &Btf, raw: &[u8]) -> BtfSummary {
 }
 
 /// `.BTF.ext` without `.BTF` is meaningless (its section names live in the BTF strings).
-fn btf_ext_summary(data: &[u8], btf: Option<&Btf>) -> Result<BtfExtSummary, ObjectError> {
+fn btf_ext_summary(data: &[u8], btf: Option<&Btf>, sections: &[Section]) -> Result<BtfExtSummary, ObjectError> {
     let btf = btf.ok_or(ObjectError::BtfExtWithoutBtf)?;
     let ext = BtfExt::parse(data, btf).map_err(ObjectError::BtfExt)?;
+    check_ext_records(&ext.func_info, sections)?;
+    check_ext_records(&ext.line_info, sections)?;
+    check_ext_records(&ext.core_relo, sections)?;
     fn records<R>(info: &Option<ExtInfo<R>>) -> u64 {
         info.as_ref().map_or(0, |i| i.sections.iter().map(|s| s.records.len() as u64).sum())
     }
@@ -428,4 +439,33 @@ fn btf_ext_summary(data: &[u8], btf: Option<&Btf>) -> Result<BtfExtSummary, Obje
         line_info_count: records(&ext.line_info),
         core_relo_count: records(&ext.core_relo),
     })
+}
+
+/// Every block of a `.BTF.ext` sub-section describes a code section of the object, and every
+/// record an instruction inside it: the loader indexes instructions by these offsets.
+fn check_ext_records<R: ExtRecord>(info: &Option<ExtInfo<R>>, sections: &[Section]) -> Result<(), ObjectError> {
+    let Some(info) = info else { return Ok(()) };
+    for block in &info.sections {
+        let bad = |record: Option<usize>, what: String| ObjectError::BtfExtRecord {
+            subsection: R::SUBSECTION,
+            sec_name: block.sec_name.clone(),
+            record: record.map(|i| format!(" record {i}")).unwrap_or_default(),
+            what,
+        };
+        let section = sections
+            .iter()
+            .find(|s| s.name == block.sec_name && matches!(s.kind, SectionKind::Program | SectionKind::Text))
+            .ok_or_else(|| bad(None, "the object has no code section of that name".into()))?;
+        for (index, record) in block.records.iter().enumerate() {
+            let offset = u64::from(record.insn_off());
+            if offset >= section.size {
+                let what = format!("instruction offset {offset} is outside the section ({} bytes)", section.size);
+                return Err(bad(Some(index), what));
+            }
+            if offset % INSN_SIZE as u64 != 0 {
+                return Err(bad(Some(index), format!("instruction offset {offset} is not a multiple of {INSN_SIZE}")));
+            }
+        }
+    }
+    Ok(())
 }

@@ -303,7 +303,9 @@ struct ElemSizes {
 
 impl ElemSizes {
     fn of(map: BorrowedFd<'_>, op: &'static str) -> Result<Self, SysError> {
-        let info = obj_get_info_by_fd::<uapi::bpf_map_info>(map).map_err(|e| SysError { op, ..e })?;
+        // A failure here is reported as the info command's own (the caller says what it was
+        // doing), so that an error names the command that really failed.
+        let info = obj_get_info_by_fd::<uapi::bpf_map_info>(map)?;
         let mut value = info.value_size as usize;
         if is_per_cpu(info.type_) {
             let cpus = possible_cpus().map_err(|e| SysError::invalid(op, format!("reading possible CPUs: {e}")))?;

@@ -10,6 +10,7 @@ pub mod uapi;
 
 pub mod bpffs;
 mod error;
+pub mod fault;
 mod info;
 pub mod insn;
 mod link;

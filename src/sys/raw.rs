@@ -3,6 +3,7 @@ use std::ffi::c_long;
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::error::SysError;
+use super::fault;
 use super::uapi::{self, bpf_cmd};
 
 /// Bytes of attribute buffer handed to the kernel at most. Larger than the 6.1 `union bpf_attr`
@@ -75,6 +76,7 @@ impl Attr {
 }
 
 /// Issues `bpf(cmd, attr, size)` and returns the syscall's non-negative result.
+/// Goes through [`fault`] injection when a test armed it (one atomic load otherwise).
 ///
 /// `size` is the number of attribute bytes the command uses (the end of the last field set);
 /// it is clamped to the buffer. The wrapper functions of this module are the safe interface.
@@ -83,6 +85,19 @@ impl Attr {
 /// Every pointer stored in `attr` must be valid for what the kernel does with it for `cmd`:
 /// readable for the length given next to it, or writable for the length the kernel writes.
 pub unsafe fn bpf(cmd: bpf_cmd::Type, attr: &mut Attr, size: usize) -> Result<c_long, SysError> {
+    if fault::enabled() {
+        // SAFETY: forwarded to the caller.
+        return fault::intercept(cmd, || unsafe { syscall(cmd, attr, size) });
+    }
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall(cmd, attr, size) }
+}
+
+/// The `bpf(2)` syscall itself (see [`bpf`]).
+///
+/// # Safety
+/// As for [`bpf`].
+unsafe fn syscall(cmd: bpf_cmd::Type, attr: &mut Attr, size: usize) -> Result<c_long, SysError> {
     let size = size.min(ATTR_BUF_SIZE);
     let attr_ptr: *mut Attr = attr;
     // SAFETY: `attr` points to `ATTR_BUF_SIZE` initialised bytes and `size` does not exceed

@@ -117,3 +117,4 @@ pub fn corpus() -> Vec<PathBuf> {
     all.extend(xdp_tools_objects());
     all
 }
+pub mod kernel;

@@ -30,7 +30,7 @@ impl CoreError {
     /// The errno the C ABI reports, following libbpf's choices for the same failures.
     pub fn errno(&self) -> i32 {
         match self {
-            CoreError::Io { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
+            CoreError::Io { source, .. } => crate::object::input::io_errno(source),
             CoreError::TargetBtf { .. } | CoreError::TargetElf { .. } => libc::EINVAL,
             CoreError::Relo { reason, .. } => reason.errno(),
         }

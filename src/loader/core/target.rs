@@ -140,7 +140,7 @@ pub fn load_target_btf(custom_path: Option<&Path>) -> Result<Arc<Target>, CoreEr
 
 /// Parses a raw BTF blob or the `.BTF` section of an ELF file.
 pub fn parse_btf_file(path: &Path) -> Result<Btf, CoreError> {
-    let data = std::fs::read(path).map_err(|source| CoreError::Io {
+    let data = crate::object::input::read_input_file(path).map_err(|source| CoreError::Io {
         path: path.to_path_buf(),
         source,
     })?;

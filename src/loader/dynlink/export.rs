@@ -28,7 +28,7 @@ use super::super::kconfig;
 use super::super::load::{relocate_code, CoreInput};
 use super::super::map::{check_bpffs_path, make_parent_dir};
 use super::super::{Object, ObjectState};
-use super::kernel_func_ids;
+use super::raw_kernel_func_ids;
 
 /// Bytes per entry of the `elf` map (its value size); entry 0 starts with the ELF's length.
 const ELF_CHUNK: usize = 64 << 10;
@@ -260,7 +260,7 @@ pub(crate) fn find_exported_placeholder(function: &str) -> Option<(String, u64, 
             .programs
             .iter()
             .filter_map(|p| sys::obj_get(&path.join(pin_name("prog", &p.name)), 0).ok())
-            .filter(|fd| kernel_func_ids(fd.as_fd()).is_ok_and(|ids| ids.contains(&func)))
+            .filter(|fd| raw_kernel_func_ids(fd.as_fd()).is_ok_and(|ids| ids.contains(&func)))
             .filter_map(|fd| sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd.as_fd()).ok().map(|i| i.id))
             .collect();
         (!prog_ids.is_empty()).then(|| (path.display().to_string(), 0, Placeholder { name: function.to_string(), prog_ids }))

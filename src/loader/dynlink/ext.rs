@@ -22,12 +22,19 @@ use super::units::ImportSet;
 /// parallel wait here instead of each verifying the same function.
 static PROVIDER_EXT_LOADS: Mutex<()> = Mutex::new(());
 
-pub(crate) fn prog_id(fd: BorrowedFd<'_>) -> u32 {
-    sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd).map_or(0, |i| i.id)
+fn info_err(what: &'static str) -> impl FnOnce(sys::SysError) -> LoadError {
+    move |source| LoadError::Kernel { what: format!("reading the kernel id of {what}"), source }
 }
 
-pub(crate) fn link_id(fd: BorrowedFd<'_>) -> u32 {
-    sys::obj_get_info_by_fd::<uapi::bpf_link_info>(fd).map_or(0, |i| i.id)
+/// The kernel id of a loaded program (the registry and the graph name programs by id).
+pub(crate) fn prog_id(fd: BorrowedFd<'_>) -> Result<u32, LoadError> {
+    sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd).map(|i| i.id).map_err(info_err("a program"))
+}
+
+/// The kernel id of a link.
+pub(crate) fn link_id(link: &Link) -> Result<u32, LoadError> {
+    let fd = link.fd().ok_or_else(|| LoadError::Invalid { what: "link", name: String::new(), reason: "destroyed".into() })?;
+    sys::obj_get_info_by_fd::<uapi::bpf_link_info>(fd).map(|i| i.id).map_err(info_err("a link"))
 }
 
 /// `BPF_LINK_CREATE` of the EXT `ext` into the function with BTF id `btf_id` of program
@@ -71,12 +78,13 @@ pub(crate) fn link_replacement(ext_prog: &Program, ext_btf: Option<&Btf>, target
 pub(crate) fn provider_ext(image: &Arc<ProviderImage>, function: &str, caller: &Program, stub: &Stub) -> Result<OwnedFd, LoadError> {
     let (prog_type, attach_type) = (caller.prog_type.0, caller.expected_attach_type.0);
     let _serial = PROVIDER_EXT_LOADS.lock();
-    if let Some(fd) = dynamic::shared_ext(image.token, function, prog_type, attach_type).and_then(|id| sys::prog_get_fd_by_id(id).ok()) {
+    let shared = dynamic::shared_ext(image.token, function, prog_type, attach_type).map(super::plan::live_program).transpose()?.flatten();
+    if let Some(fd) = shared {
         return Ok(fd);
     }
     let caller_fd = caller.fd().ok_or_else(|| LoadError::Invalid { what: "program", name: caller.name.clone(), reason: "not loaded".into() })?;
     let fd = load_provider_function(image, function, caller_fd, stub.btf_id)?;
-    let id = prog_id(fd.as_fd());
+    let id = prog_id(fd.as_fd())?;
     dynamic::offer_shared_ext(image.token, function, prog_type, attach_type, id);
     log(
         Level::Info,
@@ -120,7 +128,7 @@ fn load_provider_function(image: &Arc<ProviderImage>, function: &str, target: Bo
     };
     let license = std::ffi::CString::new(spec.license.clone().unwrap_or_default()).unwrap_or_default();
     let fd = load_program(&mut prog, &linked.insns, &linked.func_info, &linked.line_info, Some(btf_fd), &license, spec.kernel_version.unwrap_or(0), target_btf_id)?;
-    record_provider_imports(image, &units, &linked.imports, prog_id(fd.as_fd()));
+    record_provider_imports(image, &units, &linked.imports, prog_id(fd.as_fd())?);
     Ok(fd)
 }
 

@@ -92,8 +92,7 @@ pub(crate) fn attach(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
         link_replacement(obj, replacement)?;
     }
     link_stubs(obj, plan)?;
-    record_imports(obj, plan);
-    Ok(())
+    record_imports(obj, plan)
 }
 
 fn slot_program<'o>(obj: &'o Object, slot: ExtSlot) -> Option<&'o Program> {
@@ -106,10 +105,10 @@ fn slot_program<'o>(obj: &'o Object, slot: ExtSlot) -> Option<&'o Program> {
 fn link_replacement(obj: &mut Object, plan: &plan::Replacement) -> Result<(), LoadError> {
     let Some(prog) = slot_program(obj, plan.slot) else { return Ok(()) };
     let Some(ext_fd) = prog.fd() else { return Ok(()) };
-    let ext_id = ext::prog_id(ext_fd);
+    let ext_id = ext::prog_id(ext_fd)?;
     let mut edges = Vec::new();
     for &target_id in &plan.placeholder.prog_ids {
-        let Ok(target_fd) = sys::prog_get_fd_by_id(target_id) else {
+        let Some(target_fd) = plan::live_program(target_id)? else {
             log(Level::Warn, &format!("'{}': program id {target_id} of '{}' is gone; not replaced there", plan.function, plan.target_object));
             continue;
         };
@@ -124,7 +123,7 @@ fn link_replacement(obj: &mut Object, plan: &plan::Replacement) -> Result<(), Lo
             to: plan.target_object.clone(),
             ext_prog_id: ext_id,
             target_prog_id: target_id,
-            link_id: link.fd().map_or(0, ext::link_id),
+            link_id: ext::link_id(&link)?,
         };
         log(
             Level::Info,
@@ -145,10 +144,10 @@ fn link_stubs(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
     let mut edges = Vec::new();
     for prog in obj.programs.iter().filter(|p| !p.stubs.is_empty()) {
         let Some(prog_fd) = prog.fd() else { continue };
-        let caller_id = ext::prog_id(prog_fd);
-        let kept = kernel_func_ids(prog_fd).ok();
+        let caller_id = ext::prog_id(prog_fd)?;
+        let kept = kernel_func_ids(prog_fd)?;
         for stub in &prog.stubs {
-            if kept.as_ref().is_some_and(|ids| !ids.contains(&stub.btf_id)) {
+            if !kept.contains(&stub.btf_id) {
                 // Since 6.8 the verifier drops global functions no path reaches.
                 log(Level::Info, &format!("program '{}': its call to '{}' is unreachable (the verifier dropped the stub); nothing to link", prog.name, stub.name));
                 continue;
@@ -161,7 +160,7 @@ fn link_stubs(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
             let link = ext::link_ext(ext_fd.as_fd(), prog_fd, stub.btf_id, &stub.name, |_| {
                 format!("the stub for '{}' in program '{}' (prog id {caller_id})", stub.name, prog.name)
             })?;
-            let edge = call_edge(obj, image, &stub.name, Mechanism::Stub, ext::prog_id(ext_fd.as_fd()), caller_id, link.fd().map_or(0, ext::link_id));
+            let edge = call_edge(obj, image, &stub.name, Mechanism::Stub, ext::prog_id(ext_fd.as_fd())?, caller_id, ext::link_id(&link)?);
             log(
                 Level::Info,
                 &format!(
@@ -195,14 +194,14 @@ fn call_edge(obj: &Object, provider: &ProviderImage, function: &str, mechanism: 
 /// Edges for code imported into the object's own extension programs; a binding no loaded
 /// program realised (a library's: imported when its functions are loaded for a caller) is
 /// listed with no kernel ids.
-fn record_imports(obj: &mut Object, plan: &Plan) {
-    let Some(providers) = obj.dyn_providers.as_ref() else { return };
+fn record_imports(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
+    let Some(providers) = obj.dyn_providers.as_ref() else { return Ok(()) };
     let mut edges = Vec::new();
     for prog in obj.programs.iter().chain(obj.dyn_extensions.iter()) {
         let Some(fd) = prog.fd() else { continue };
         for import in &prog.imports {
             let Some(image) = providers.image(import.unit) else { continue };
-            let mut edge = call_edge(obj, image, &import.function, Mechanism::Import, ext::prog_id(fd), 0, 0);
+            let mut edge = call_edge(obj, image, &import.function, Mechanism::Import, ext::prog_id(fd)?, 0, 0);
             if let Some(caller) = providers.image(import.caller_unit) {
                 // Imported for code this program imported from another provider.
                 edge.from = caller.object.clone();
@@ -220,15 +219,16 @@ fn record_imports(obj: &mut Object, plan: &Plan) {
         dynamic::record_edge(edge.clone());
         obj.dyn_edges.push(DynamicEdge { link: None, edge });
     }
+    Ok(())
 }
 
 /// After a successful load: records the object's placeholders (the loaded programs that
 /// contain each, warning about ones the verifier dropped as unreachable), its exports and
 /// the image other objects link against.
-pub(crate) fn register(obj: &mut Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, externs: &ResolvedExterns) {
-    let placeholders = obj.spec.weak_placeholders.iter().map(|name| placeholder(obj, name)).collect();
-    let image = provider_image(obj, plan, code, externs).map(Arc::new);
-    let prog_ids = obj.programs.iter().chain(obj.dyn_extensions.iter()).filter_map(|p| p.fd()).map(ext::prog_id).collect();
+pub(crate) fn register(obj: &mut Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, externs: &ResolvedExterns) -> Result<(), LoadError> {
+    let placeholders = obj.spec.weak_placeholders.iter().map(|name| placeholder(obj, name)).collect::<Result<_, _>>()?;
+    let image = provider_image(obj, plan, code, externs)?.map(Arc::new);
+    let prog_ids = obj.programs.iter().chain(obj.dyn_extensions.iter()).filter_map(|p| p.fd()).map(ext::prog_id).collect::<Result<_, _>>()?;
     dynamic::register(LoadedObject {
         token: obj.dyn_token,
         name: obj.name.clone(),
@@ -237,15 +237,16 @@ pub(crate) fn register(obj: &mut Object, plan: &Plan, code: HashMap<u32, Vec<Ins
         image,
         prog_ids,
     });
+    Ok(())
 }
 
-fn placeholder(obj: &Object, name: &str) -> Placeholder {
+fn placeholder(obj: &Object, name: &str) -> Result<Placeholder, LoadError> {
     let func_id = obj.btf.as_ref().and_then(|b| b.find_by_name_kind(name, Kind::Func));
     let mut prog_ids = Vec::new();
     for prog in obj.programs.iter().filter(|p| p.linked_funcs.iter().any(|f| f == name)) {
         let Some(fd) = prog.fd() else { continue };
-        if let (Some(id), Ok(kernel_funcs)) = (func_id, kernel_func_ids(fd)) {
-            if !kernel_funcs.contains(&id) {
+        if let Some(id) = func_id {
+            if !kernel_func_ids(fd)?.contains(&id) {
                 log(
                     Level::Warn,
                     &format!(
@@ -257,32 +258,31 @@ fn placeholder(obj: &Object, name: &str) -> Placeholder {
                 continue;
             }
         }
-        prog_ids.push(ext::prog_id(fd));
+        prog_ids.push(ext::prog_id(fd)?);
     }
-    Placeholder { name: name.to_string(), prog_ids }
+    Ok(Placeholder { name: name.to_string(), prog_ids })
 }
 
 /// What later objects link against, when the object exports functions and its BTF is in the
 /// kernel (extensions need it).
-fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, externs: &ResolvedExterns) -> Option<ProviderImage> {
+fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, externs: &ResolvedExterns) -> Result<Option<ProviderImage>, LoadError> {
     if obj.spec.exports.is_empty() {
-        return None;
+        return Ok(None);
     }
     let (Some(btf), Some(btf_fd)) = (obj.btf.as_ref(), obj.btf_fd.as_ref()) else {
         log(Level::Warn, &format!("object '{}': its functions can't be offered to other objects without BTF in the kernel", obj.name));
-        return None;
+        return Ok(None);
     };
-    let btf_id = sys::obj_get_info_by_fd::<uapi::bpf_btf_info>(btf_fd.as_fd()).map_or(0, |i| i.id);
-    let maps = obj
-        .maps
-        .iter()
-        .filter_map(|m| {
-            let id = sys::obj_get_info_by_fd::<uapi::bpf_map_info>(m.fd()?).ok()?.id;
-            Some(ImageMap { name: m.name.clone(), real_name: m.real_name.clone(), origin: m.origin.clone(), id })
-        })
-        .collect();
+    let info_err = |what: String| move |source| LoadError::Kernel { what, source };
+    let btf_id = sys::obj_get_info_by_fd::<uapi::bpf_btf_info>(btf_fd.as_fd()).map_err(info_err("reading the object's BTF id".into()))?.id;
+    let mut maps = Vec::new();
+    for m in &obj.maps {
+        let Some(fd) = m.fd() else { continue };
+        let id = sys::obj_get_info_by_fd::<uapi::bpf_map_info>(fd).map_err(info_err(format!("reading the id of map '{}'", m.name)))?.id;
+        maps.push(ImageMap { name: m.name.clone(), real_name: m.real_name.clone(), origin: m.origin.clone(), id });
+    }
     let externs = externs.values.iter().filter(|(_, v)| !matches!(v, ExternValue::Function { .. })).map(|(k, v)| (k.clone(), v.clone())).collect();
-    Some(ProviderImage {
+    Ok(Some(ProviderImage {
         token: obj.dyn_token,
         object: obj.name.clone(),
         spec: obj.spec.clone(),
@@ -294,11 +294,15 @@ fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, exte
         externs,
         deps: plan.bindings.clone(),
         keepalive: Vec::new(),
-    })
+    }))
 }
 
 /// BTF type ids of the functions the kernel kept in a loaded program (its func_info).
-fn kernel_func_ids(prog: std::os::fd::BorrowedFd<'_>) -> Result<Vec<u32>, sys::SysError> {
+fn kernel_func_ids(prog: std::os::fd::BorrowedFd<'_>) -> Result<Vec<u32>, LoadError> {
+    raw_kernel_func_ids(prog).map_err(|source| LoadError::Kernel { what: "reading a program's func_info".into(), source })
+}
+
+fn raw_kernel_func_ids(prog: std::os::fd::BorrowedFd<'_>) -> Result<Vec<u32>, sys::SysError> {
     let info = sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(prog)?;
     let count = info.nr_func_info.min(4096);
     let mut records = vec![[0u32; 2]; count as usize];

@@ -59,7 +59,7 @@ pub(crate) fn plan(obj: &mut Object) -> Result<Plan, LoadError> {
     for function in obj.spec.exports.clone() {
         let found = dynamic::find_placeholder(&function, obj.dyn_token).or_else(|| export::find_exported_placeholder(&function));
         let Some((target_object, target_token, placeholder)) = found else { continue };
-        let Some(target_fd) = first_live_program(&placeholder.prog_ids) else {
+        let Some(target_fd) = first_live_program(&placeholder.prog_ids)? else {
             log(Level::Warn, &format!("'{function}': every program of '{target_object}' containing the placeholder is gone; not replaced"));
             continue;
         };
@@ -171,6 +171,21 @@ fn aim_at_placeholder(prog: &mut Program, function: &str, target: OwnedFd) {
 
 /// An fd of the first program of `ids` still loaded (targets may have gone since they were
 /// registered: the registry keeps ids, not programs).
-pub(crate) fn first_live_program(ids: &[u32]) -> Option<OwnedFd> {
-    ids.iter().find_map(|&id| sys::prog_get_fd_by_id(id).ok())
+fn first_live_program(ids: &[u32]) -> Result<Option<OwnedFd>, LoadError> {
+    for &id in ids {
+        if let Some(fd) = live_program(id)? {
+            return Ok(Some(fd));
+        }
+    }
+    Ok(None)
+}
+
+/// The program with kernel id `id`, or None if it is gone (`ENOENT`); any other failure is
+/// an error, not a reason to link fewer programs.
+pub(crate) fn live_program(id: u32) -> Result<Option<OwnedFd>, LoadError> {
+    match sys::prog_get_fd_by_id(id) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(e) if e.is(libc::ENOENT) => Ok(None),
+        Err(source) => Err(LoadError::Kernel { what: format!("reopening program id {id}"), source }),
+    }
 }

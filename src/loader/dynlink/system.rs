@@ -13,7 +13,7 @@ use crate::sys::{self, uapi, ObjKind};
 
 use super::super::error::LoadError;
 use super::export::{exported_spec, exports_in, pinned_ids};
-use super::kernel_func_ids;
+use super::raw_kernel_func_ids;
 
 /// One exported object with what the graph needs of it.
 struct Export {
@@ -34,7 +34,7 @@ fn describe_export(path: &Path) -> Result<Export, LoadError> {
                 .iter()
                 .copied()
                 .filter(|&id| {
-                    let funcs = sys::prog_get_fd_by_id(id).ok().and_then(|fd| kernel_func_ids(fd.as_fd()).ok());
+                    let funcs = sys::prog_get_fd_by_id(id).ok().and_then(|fd| raw_kernel_func_ids(fd.as_fd()).ok());
                     matches!((func, funcs), (Some(f), Some(ids)) if ids.contains(&f))
                 })
                 .collect();

@@ -34,11 +34,10 @@ pub(crate) struct ImportSet {
     pub units: Vec<ImportedUnit>,
 }
 
+/// A provider's kernel object could not be reopened by id (`ENOENT`: it was unloaded).
 fn gone(image: &ProviderImage, what: String, source: sys::SysError) -> LoadError {
-    LoadError::Link {
-        program: image.object.clone(),
-        what: format!("provider '{}': {what} can't be reopened ({source}); was it unloaded?", image.object),
-    }
+    let hint = if source.is(libc::ENOENT) { "; was it unloaded?" } else { "" };
+    LoadError::Kernel { what: format!("reopening {what} of provider '{}'{hint}", image.object), source }
 }
 
 impl std::fmt::Debug for ImportSet {
