@@ -65,8 +65,27 @@ impl Raw {
         i as TypeId + 1
     }
     fn parse(&self) -> Result<Btf, BtfError> {
-        Btf::parse(&self.0)
+        parse_both(&self.0)
     }
+}
+
+/// `Btf::parse`, after checking that `RawBtf::parse` (the linker's parser, which never
+/// decodes into the type model) agrees: the same error, or the same types and strings.
+fn parse_both(data: &[u8]) -> Result<Btf, BtfError> {
+    let model = Btf::parse(data);
+    match (&model, RawBtf::parse(data)) {
+        (Ok(btf), Ok(raw)) => {
+            let decoded = raw.to_btf().expect("records RawBtf accepted decode");
+            assert_eq!(decoded.types(), btf.types(), "RawBtf decodes to the same types");
+            assert_eq!(decoded.strings(), btf.strings());
+            for id in 0..btf.type_count() {
+                assert_eq!(decoded.is_attribute_tag(id), btf.is_attribute_tag(id));
+            }
+        }
+        (Err(e), Err(raw_err)) => assert_eq!(&raw_err, e, "RawBtf reports the same error"),
+        (m, r) => panic!("Btf::parse gave {m:?} but RawBtf::parse gave {:?}", r.map(|r| r.type_count())),
+    }
+    model
 }
 
 fn sections(name: &str) -> (Raw, Vec<u8>) {
@@ -92,7 +111,7 @@ const FUNC: u32 = 12;
 fn every_truncation_of_the_blob_is_an_error() {
     let (raw, _) = kinds_object();
     for len in 0..raw.0.len() {
-        let err = Btf::parse(&raw.0[..len]).unwrap_err();
+        let err = parse_both(&raw.0[..len]).unwrap_err();
         match err {
             BtfError::TruncatedHeader { len: l, need: 24 } => assert!(len < 24 && l == len),
             BtfError::SectionOutOfBounds {
@@ -376,13 +395,13 @@ fn larger_header_with_zero_tail() {
     bigger[4..8].copy_from_slice(&32u32.to_le_bytes());
     bigger.extend_from_slice(&[0; 8]);
     bigger.extend_from_slice(&raw.0[24..]);
-    let btf = Btf::parse(&bigger).unwrap();
+    let btf = parse_both(&bigger).unwrap();
     assert_eq!(btf.header_len(), 32);
     assert_eq!(btf.to_bytes(), bigger);
     assert_eq!(btf.types(), raw.parse().unwrap().types());
     bigger[29] = 7;
     assert_eq!(
-        Btf::parse(&bigger).unwrap_err(),
+        parse_both(&bigger).unwrap_err(),
         BtfError::HeaderTailNotZero {
             offset: 29,
             value: 7
@@ -454,7 +473,7 @@ fn random_corruptions_never_panic() {
                 let pos = (next() % bad.len() as u64) as usize;
                 bad[pos] = next() as u8;
             }
-            if let Ok(parsed) = Btf::parse(&bad) {
+            if let Ok(parsed) = parse_both(&bad) {
                 // Whatever parses must describe and size every type without panicking.
                 for id in 0..parsed.type_count() {
                     let _ = parsed.describe(id);
@@ -469,6 +488,8 @@ fn random_corruptions_never_panic() {
             let mut bad_ext = ext.clone();
             let pos = (next() % bad_ext.len() as u64) as usize;
             bad_ext[pos] = next() as u8;
+            let raw_btf = RawBtf::parse(&raw.0).unwrap();
+            assert_eq!(BtfExt::parse_raw(&bad_ext, &raw_btf), BtfExt::parse(&bad_ext, &btf), "checked against records or the model alike");
             if let Ok(parsed) = BtfExt::parse(&bad_ext, &btf) {
                 assert_eq!(BtfExt::parse(&parsed.to_bytes(), &btf).unwrap(), parsed);
             }

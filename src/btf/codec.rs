@@ -12,12 +12,54 @@ const INFO_KNOWN_BITS: u32 = 0x9f00_ffff;
 /// INT word bits the format defines: encoding (24-27), offset (16-23), bits (0-7).
 const INT_KNOWN_BITS: u32 = 0x0fff_00ff;
 
-struct RawHeader {
-    name_off: u32,
-    vlen: u32,
-    kind: Kind,
-    kind_flag: bool,
-    size_or_type: u32,
+/// The 32-bit words of a type section, read by byte offset: the section's bytes in their
+/// byte order (parsing) or words already in native order (the linker's raw BTF).
+pub(crate) trait TypeWords: Copy {
+    fn u32(&self, off: usize) -> Option<u32>;
+    /// Length of the section in bytes.
+    fn byte_len(&self) -> usize;
+}
+
+impl TypeWords for Reader<'_> {
+    #[inline]
+    fn u32(&self, off: usize) -> Option<u32> {
+        Reader::u32(self, off)
+    }
+    fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// A type section held as native-endian words; `byte_len` may exceed `4 * words.len()` by the
+/// bytes of a partial last word (which no complete record can include).
+#[derive(Clone, Copy)]
+pub(crate) struct NativeWords<'a> {
+    pub words: &'a [u32],
+    pub byte_len: usize,
+}
+
+impl TypeWords for NativeWords<'_> {
+    #[inline]
+    fn u32(&self, off: usize) -> Option<u32> {
+        if off % 4 != 0 {
+            return None;
+        }
+        self.words.get(off / 4).copied()
+    }
+    fn byte_len(&self) -> usize {
+        self.byte_len
+    }
+}
+
+/// The fixed part of a record, checked.
+pub(crate) struct RawHeader {
+    pub name_off: u32,
+    pub vlen: u32,
+    pub kind: Kind,
+    pub kind_flag: bool,
+    pub size_or_type: u32,
+    /// Encoded length in bytes, trailing data included.
+    pub len: usize,
 }
 
 /// A decoded type record.
@@ -31,8 +73,25 @@ pub(crate) struct Decoded {
 
 /// Decodes the type record at `off` of the type section.
 #[inline]
-pub(crate) fn decode_type(r: Reader, off: usize, id: TypeId) -> Result<Decoded, BtfError> {
-    let available = r.data.len().saturating_sub(off);
+pub(crate) fn decode_type(r: impl TypeWords, off: usize, id: TypeId) -> Result<Decoded, BtfError> {
+    let h = check_record(r, off, id)?;
+    let kind = decode_body(r, off + TYPE_HEADER_SIZE, &h);
+    let attribute_tag = h.kind_flag && matches!(h.kind, Kind::DeclTag | Kind::TypeTag);
+    Ok(Decoded {
+        ty: BtfType {
+            name_off: h.name_off,
+            kind,
+        },
+        len: h.len,
+        attribute_tag,
+    })
+}
+
+/// Checks the record at `off` against every rule of the encoding (known kind and bits,
+/// complete trailing data, fields a kind does not use left zero) without decoding it.
+#[inline]
+pub(crate) fn check_record(r: impl TypeWords, off: usize, id: TypeId) -> Result<RawHeader, BtfError> {
+    let available = r.byte_len().saturating_sub(off);
     let truncated = |need: usize| BtfError::TruncatedType {
         id,
         offset: off,
@@ -62,32 +121,25 @@ pub(crate) fn decode_type(r: Reader, off: usize, id: TypeId) -> Result<Decoded, 
             reason: format!("reserved bits set in info word {info:#010x}"),
         });
     }
+    let vlen = info & 0xffff;
+    let len = TYPE_HEADER_SIZE + trailing_len(kind, vlen);
+    if len > available {
+        return Err(truncated(len));
+    }
     let h = RawHeader {
         name_off,
-        vlen: info & 0xffff,
+        vlen,
         kind,
         kind_flag: info >> 31 != 0,
         size_or_type,
+        len,
     };
-    let need = TYPE_HEADER_SIZE + trailing_len(kind, h.vlen);
-    if need > available {
-        return Err(truncated(need));
-    }
-    let body = off + TYPE_HEADER_SIZE;
-    let kind = decode_body(r, body, id, &h)?;
-    let attribute_tag = h.kind_flag && matches!(h.kind, Kind::DeclTag | Kind::TypeTag);
-    Ok(Decoded {
-        ty: BtfType {
-            name_off: h.name_off,
-            kind,
-        },
-        len: need,
-        attribute_tag,
-    })
+    check_body(r, off + TYPE_HEADER_SIZE, id, &h)?;
+    Ok(h)
 }
 
 /// Bytes of kind-specific data after `struct btf_type`.
-fn trailing_len(kind: Kind, vlen: u32) -> usize {
+pub(crate) fn trailing_len(kind: Kind, vlen: u32) -> usize {
     let vlen = vlen as usize;
     match kind {
         Kind::Int | Kind::Var | Kind::DeclTag => 4,
@@ -98,72 +150,106 @@ fn trailing_len(kind: Kind, vlen: u32) -> usize {
     }
 }
 
-fn decode_body(r: Reader, body: usize, id: TypeId, h: &RawHeader) -> Result<TypeKind, BtfError> {
-    // Every read below is within `trailing_len`, checked by the caller; `word` only guards
-    // against arithmetic mistakes without panicking.
-    let word = |at: usize| r.u32(at).unwrap_or(0);
-    let kind = h.kind;
-    let uses_vlen = matches!(
+/// The kind and length in words of the record at word `at` of `words` if it obeys every rule
+/// `check_record` enforces; None if it breaks one (`check_record` then says which). The
+/// fast path of parsing without decoding, where a type costs a few instructions.
+#[inline]
+pub(crate) fn valid_record_words(words: &[u32], at: usize) -> Option<(Kind, usize)> {
+    let &[_, info, size_or_type, ..] = words.get(at..)? else { return None };
+    if info & !INFO_KNOWN_BITS != 0 {
+        return None;
+    }
+    let kind = Kind::from_raw((info >> 24) & 0x1f).filter(|&k| k != Kind::Void)?;
+    let vlen = info & 0xffff;
+    if (vlen != 0 && !uses_vlen(kind)) || (info >> 31 != 0 && !uses_kind_flag(kind)) {
+        return None;
+    }
+    let len = (TYPE_HEADER_SIZE + trailing_len(kind, vlen)) / 4;
+    if words.len() - at < len {
+        return None;
+    }
+    let fits = match kind {
+        Kind::Array | Kind::Fwd => size_or_type == 0,
+        Kind::Int => check_int(0, size_or_type, words[at + 3]).is_ok(),
+        _ => true,
+    };
+    fits.then_some((kind, len))
+}
+
+/// Kinds whose vlen field means something (entry count, or a FUNC's linkage).
+fn uses_vlen(kind: Kind) -> bool {
+    matches!(
         kind,
-        Kind::Struct
-            | Kind::Union
-            | Kind::Enum
-            | Kind::Enum64
-            | Kind::FuncProto
-            | Kind::Datasec
-            | Kind::Func
-    );
-    if !uses_vlen && h.vlen != 0 {
+        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::FuncProto | Kind::Datasec | Kind::Func
+    )
+}
+
+/// Kinds whose kind_flag means something.
+fn uses_kind_flag(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::DeclTag | Kind::TypeTag
+    )
+}
+
+/// The rules of the header fields and the INT word (the rest of the trailing data is free).
+fn check_body(r: impl TypeWords, body: usize, id: TypeId, h: &RawHeader) -> Result<(), BtfError> {
+    let kind = h.kind;
+    if !uses_vlen(kind) && h.vlen != 0 {
         return Err(BtfError::UnexpectedVlen {
             id,
             kind,
             vlen: h.vlen,
         });
     }
-    let uses_kind_flag = matches!(
-        kind,
-        Kind::Struct
-            | Kind::Union
-            | Kind::Enum
-            | Kind::Enum64
-            | Kind::Fwd
-            | Kind::DeclTag
-            | Kind::TypeTag
-    );
-    if !uses_kind_flag && h.kind_flag {
+    if !uses_kind_flag(kind) && h.kind_flag {
         return Err(BtfError::UnexpectedKindFlag { id, kind });
     }
-    let unused_field = |value: u32| {
-        if value != 0 {
-            Err(BtfError::UnusedFieldNotZero { id, kind, value })
-        } else {
-            Ok(())
-        }
-    };
+    match kind {
+        Kind::Array | Kind::Fwd if h.size_or_type != 0 => Err(BtfError::UnusedFieldNotZero {
+            id,
+            kind,
+            value: h.size_or_type,
+        }),
+        Kind::Int => check_int(id, h.size_or_type, r.u32(body).unwrap_or(0)),
+        _ => Ok(()),
+    }
+}
+
+/// Builds the payload of a record `check_record` accepted.
+fn decode_body(r: impl TypeWords, body: usize, h: &RawHeader) -> TypeKind {
+    // Every read below is within the record's length, checked by `check_record`; `word`
+    // only guards against arithmetic mistakes without panicking.
+    let word = |at: usize| r.u32(at).unwrap_or(0);
     let target = h.size_or_type;
-    Ok(match kind {
+    match h.kind {
         Kind::Void => TypeKind::Void,
-        Kind::Int => decode_int(id, h.size_or_type, word(body))?,
+        Kind::Int => {
+            let (encoding, bit_offset, bits) = int_fields(word(body));
+            TypeKind::Int {
+                size: h.size_or_type,
+                encoding,
+                bit_offset,
+                bits,
+            }
+        }
         Kind::Ptr => TypeKind::Ptr { target },
         Kind::Typedef => TypeKind::Typedef { target },
         Kind::Volatile => TypeKind::Volatile { target },
         Kind::Const => TypeKind::Const { target },
         Kind::Restrict => TypeKind::Restrict { target },
         Kind::TypeTag => TypeKind::TypeTag { target },
-        Kind::Array => {
-            unused_field(h.size_or_type)?;
-            TypeKind::Array {
-                elem: word(body),
-                index: word(body + 4),
-                nelems: word(body + 8),
-            }
-        }
+        Kind::Array => TypeKind::Array {
+            elem: word(body),
+            index: word(body + 4),
+            nelems: word(body + 8),
+        },
         Kind::Struct | Kind::Union => {
             let members = (0..h.vlen as usize)
                 .map(|i| decode_member(word, body + 12 * i, h.kind_flag))
                 .collect();
             let size = h.size_or_type;
-            if kind == Kind::Struct {
+            if h.kind == Kind::Struct {
                 TypeKind::Struct {
                     size,
                     kind_flag: h.kind_flag,
@@ -215,12 +301,9 @@ fn decode_body(r: Reader, body: usize, id: TypeId, h: &RawHeader) -> Result<Type
                 values,
             }
         }
-        Kind::Fwd => {
-            unused_field(h.size_or_type)?;
-            TypeKind::Fwd {
-                is_union: h.kind_flag,
-            }
-        }
+        Kind::Fwd => TypeKind::Fwd {
+            is_union: h.kind_flag,
+        },
         Kind::Func => TypeKind::Func {
             proto: target,
             linkage: FuncLinkage::from_raw(h.vlen as u16),
@@ -264,10 +347,15 @@ fn decode_body(r: Reader, body: usize, id: TypeId, h: &RawHeader) -> Result<Type
             target,
             component_idx: word(body) as i32,
         },
-    })
+    }
 }
 
-fn decode_int(id: TypeId, size: u32, raw: u32) -> Result<TypeKind, BtfError> {
+/// Encoding, bit offset and bit count of an INT word.
+fn int_fields(raw: u32) -> (u8, u8, u8) {
+    (((raw >> 24) & 0x0f) as u8, ((raw >> 16) & 0xff) as u8, (raw & 0xff) as u8)
+}
+
+fn check_int(id: TypeId, size: u32, raw: u32) -> Result<(), BtfError> {
     if raw & !INT_KNOWN_BITS != 0 {
         return Err(BtfError::BadInt {
             id,
@@ -275,9 +363,7 @@ fn decode_int(id: TypeId, size: u32, raw: u32) -> Result<TypeKind, BtfError> {
             reason: "reserved bits set",
         });
     }
-    let encoding = ((raw >> 24) & 0x0f) as u8;
-    let bit_offset = ((raw >> 16) & 0xff) as u8;
-    let bits = (raw & 0xff) as u8;
+    let (encoding, bit_offset, bits) = int_fields(raw);
     if encoding.count_ones() > 1 {
         return Err(BtfError::BadInt {
             id,
@@ -299,12 +385,7 @@ fn decode_int(id: TypeId, size: u32, raw: u32) -> Result<TypeKind, BtfError> {
             reason: "offset + bits exceed the int's size",
         });
     }
-    Ok(TypeKind::Int {
-        size,
-        encoding,
-        bit_offset,
-        bits,
-    })
+    Ok(())
 }
 
 fn decode_member(word: impl Fn(usize) -> u32, at: usize, kind_flag: bool) -> Member {

@@ -27,8 +27,8 @@
 use super::error::BtfError;
 use super::types::*;
 use super::Btf;
+use super::hash::{Prehashed, Seeded, SeededHasher};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// The result of `dedup`: the new BTF and, for every input type id, its id in the new BTF.
 #[derive(Debug, Clone)]
@@ -184,7 +184,7 @@ struct StringLayout<'a> {
 impl<'a> StringLayout<'a> {
     fn of(strings: &'a [u8]) -> Self {
         let mut starts = vec![0u64; strings.len().div_ceil(64)];
-        let mut seen: std::collections::HashSet<&[u8], BuildHasherDefault<BytesHasher>> = Default::default();
+        let mut seen: std::collections::HashSet<&[u8], Seeded> = Default::default();
         let mut unique = true;
         let mut off = 0usize;
         for piece in strings.split(|&b| b == 0) {
@@ -233,80 +233,30 @@ fn member_name_offsets(t: &BtfType) -> Box<dyn Iterator<Item = u32> + '_> {
 
 // ---------------------------------------------------------------------------------- hashing
 
-/// A small multiplicative hash (FxHash style): type shapes are hashed once each, so speed
-/// matters more than resistance to crafted collisions (collisions only cost comparisons).
+/// The hash of a type's shape, under the process seed (see `super::hash`): names come from the
+/// input, and with a fixed function crafted names could put every type in one candidate
+/// chain. Candidates are compared exactly and taken in insertion order, so the seed never
+/// changes the result.
 #[derive(Clone, Copy)]
-struct ShapeHash(u64);
+struct ShapeHash(SeededHasher);
 
 impl ShapeHash {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
     fn new(tag: u64) -> Self {
-        ShapeHash(0).add(tag)
+        ShapeHash(SeededHasher::default()).add(tag)
     }
 
-    fn add(self, v: u64) -> Self {
-        ShapeHash((self.0.rotate_left(5) ^ v).wrapping_mul(Self::SEED))
+    fn add(mut self, v: u64) -> Self {
+        self.0.add(v);
+        self
     }
 
     fn add_bytes(mut self, bytes: &[u8]) -> Self {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(c);
-            self = self.add(u64::from_le_bytes(word));
-        }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(tail)).add(bytes.len() as u64)
+        self.0.add_bytes(bytes);
+        self
     }
 
-    /// Final avalanche so that the identity-hashed table spreads keys evenly.
     fn finish(self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-/// Hasher for byte strings (names): `ShapeHash`'s mixing, much cheaper than the default
-/// SipHash for the short names of a string section.
-#[derive(Default)]
-struct BytesHasher(u64);
-
-impl Hasher for BytesHasher {
-    fn finish(&self) -> u64 {
-        ShapeHash(self.0).finish()
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = ShapeHash(self.0).add_bytes(bytes).0;
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.0 = ShapeHash(self.0).add(v as u64).0;
-    }
-}
-
-/// Hasher for keys that already are well-mixed hashes.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    /// String offsets are small and clustered: spread them over the table.
-    fn write_u32(&mut self, v: u32) {
-        self.0 = ShapeHash::new(u64::from(v)).finish();
+        self.0.finish_word()
     }
 }
 
@@ -314,7 +264,7 @@ impl Hasher for IdentityHasher {
 /// one `next` array indexed by type id instead of a vector per bucket.
 struct CandidateTable {
     /// hash → (first, last) candidate of the chain, oldest first.
-    chains: HashMap<u64, (u32, u32), BuildHasherDefault<IdentityHasher>>,
+    chains: HashMap<u64, (u32, u32), Prehashed>,
     next: Vec<u32>,
 }
 

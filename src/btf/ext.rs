@@ -9,7 +9,8 @@
 use super::bytes::{Endian, Reader, Writer, BTF_MAGIC};
 use super::error::BtfError;
 use super::types::TypeId;
-use super::Btf;
+use super::validate::TypeSource;
+use super::{Btf, RawBtf};
 
 /// Header size up to `line_info_len` (the minimum) and up to `core_relo_len`.
 const EXT_HEADER_MIN: u32 = 24;
@@ -23,8 +24,6 @@ pub trait ExtRecord: Sized + Clone {
     const WORDS: usize;
     fn from_words(words: &[u32]) -> Self;
     fn to_words(&self) -> Vec<u32>;
-    /// Checks type ids and string offsets against the BTF.
-    fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError>;
     /// Byte offset of the instruction the record is about, in its ELF section.
     fn insn_off(&self) -> u32;
     /// Minimum record size in bytes.
@@ -85,7 +84,7 @@ impl RecordContext<'_> {
         )
     }
 
-    fn check_type_id(&self, btf: &Btf, type_id: TypeId) -> Result<(), BtfError> {
+    fn check_type_id(&self, btf: &impl TypeSource, type_id: TypeId) -> Result<(), BtfError> {
         if type_id < btf.type_count() {
             return Ok(());
         }
@@ -98,7 +97,7 @@ impl RecordContext<'_> {
         })
     }
 
-    fn check_string(&self, btf: &Btf, offset: u32, field: &str) -> Result<(), BtfError> {
+    fn check_string(&self, btf: &impl TypeSource, offset: u32, field: &str) -> Result<(), BtfError> {
         btf.string_for(offset, || self.field(field)).map(|_| ())
     }
 }
@@ -118,7 +117,10 @@ impl ExtRecord for FuncInfo {
     fn insn_off(&self) -> u32 {
         self.insn_off
     }
-    fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
+}
+
+impl CheckedRecord for FuncInfo {
+    fn check(&self, btf: &impl TypeSource, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_type_id(btf, self.type_id)
     }
 }
@@ -145,7 +147,10 @@ impl ExtRecord for LineInfo {
     fn insn_off(&self) -> u32 {
         self.insn_off
     }
-    fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
+}
+
+impl CheckedRecord for LineInfo {
+    fn check(&self, btf: &impl TypeSource, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_string(btf, self.file_name_off, "file_name_off")?;
         ctx.check_string(btf, self.line_off, "line_off")
     }
@@ -168,10 +173,18 @@ impl ExtRecord for CoreRelo {
     fn insn_off(&self) -> u32 {
         self.insn_off
     }
-    fn check(&self, btf: &Btf, ctx: &RecordContext) -> Result<(), BtfError> {
+}
+
+impl CheckedRecord for CoreRelo {
+    fn check(&self, btf: &impl TypeSource, ctx: &RecordContext) -> Result<(), BtfError> {
         ctx.check_type_id(btf, self.type_id)?;
         ctx.check_string(btf, self.access_str_off, "access_str_off")
     }
+}
+
+/// A record whose type ids and string offsets can be checked against its BTF.
+pub(crate) trait CheckedRecord: ExtRecord {
+    fn check(&self, btf: &impl TypeSource, ctx: &RecordContext) -> Result<(), BtfError>;
 }
 
 fn word(words: &[u32], i: usize) -> u32 {
@@ -259,6 +272,15 @@ impl BtfExt {
     /// Parses `.BTF.ext`; section names and record string offsets/type ids are checked
     /// against `btf` (the object's `.BTF`).
     pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BtfError> {
+        Self::parse_on(data, btf)
+    }
+
+    /// `parse`, checked against BTF kept as records (the static linker's).
+    pub fn parse_raw(data: &[u8], btf: &RawBtf) -> Result<BtfExt, BtfError> {
+        Self::parse_on(data, btf)
+    }
+
+    fn parse_on(data: &[u8], btf: &impl TypeSource) -> Result<BtfExt, BtfError> {
         let (endian, hdr_len, subsections) = parse_ext_header(data)?;
         let body = data.get(hdr_len as usize..).unwrap_or(&[]);
         let [func, line, core] = subsections;
@@ -372,12 +394,12 @@ fn parse_ext_header(data: &[u8]) -> Result<ExtHeader, BtfError> {
 }
 
 /// Parses one sub-section; `hdr_len` turns body offsets into `.BTF.ext` offsets for errors.
-fn parse_subsection<R: ExtRecord>(
+fn parse_subsection<R: CheckedRecord, S: TypeSource>(
     body: &[u8],
     hdr_len: u32,
     sub: Option<SubsectionRef>,
     endian: Endian,
-    btf: &Btf,
+    btf: &S,
 ) -> Result<Option<ExtInfo<R>>, BtfError> {
     let Some(sub) = sub.filter(|s| s.len != 0) else {
         return Ok(None);
@@ -408,14 +430,14 @@ fn parse_subsection<R: ExtRecord>(
     .map(Some)
 }
 
-struct InfoParser<'a> {
+struct InfoParser<'a, S> {
     r: Reader<'a>,
     /// Offset of the sub-section in the whole `.BTF.ext`, for error messages.
     start: usize,
-    btf: &'a Btf,
+    btf: &'a S,
 }
 
-impl InfoParser<'_> {
+impl<S: TypeSource> InfoParser<'_, S> {
     fn truncated<R: ExtRecord>(&self, pos: usize, what: &'static str, need: usize) -> BtfError {
         BtfError::ExtTruncated {
             subsection: R::SUBSECTION,
@@ -426,7 +448,7 @@ impl InfoParser<'_> {
         }
     }
 
-    fn parse<R: ExtRecord>(&self) -> Result<ExtInfo<R>, BtfError> {
+    fn parse<R: CheckedRecord>(&self) -> Result<ExtInfo<R>, BtfError> {
         let rec_size = self
             .r
             .u32(0)
@@ -458,7 +480,7 @@ impl InfoParser<'_> {
     }
 
     /// Parses the block at `pos`; returns it and its length.
-    fn parse_section<R: ExtRecord>(
+    fn parse_section<R: CheckedRecord>(
         &self,
         pos: usize,
         rec_size: u32,

@@ -22,12 +22,15 @@ pub mod dedup;
 mod describe;
 mod error;
 mod ext;
+mod hash;
+mod raw;
 pub mod types;
 mod validate;
 
 pub use bytes::Endian;
 pub use concat::BtfShift;
 pub use error::BtfError;
+pub use raw::{RawBtf, RawType};
 pub use ext::{
     BtfExt, CoreRelo, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, RecordContext,
 };
@@ -190,6 +193,32 @@ fn check_string_section(strings: &[u8], split: bool) -> Result<(), BtfError> {
     }
 }
 
+/// The checked header, type section and string section of a `.BTF` blob.
+fn split_sections(data: &[u8], split: bool) -> Result<(Header, &[u8], &[u8]), BtfError> {
+    let h = parse_header(data)?;
+    let payload = &data[h.hdr_len as usize..];
+    let section = |off: u32, len: u32| {
+        payload
+            .get(off as usize..off as usize + len as usize)
+            .unwrap_or(&[])
+    };
+    let type_bytes = section(h.type_off, h.type_len);
+    let strings = section(h.str_off, h.str_len);
+    check_string_section(strings, split)?;
+    Ok((h, type_bytes, strings))
+}
+
+/// `bytes`, the string found at `offset` (None: out of range or unterminated), as text;
+/// `strings_len` is the length of the string space and `at` names the referrer, for errors.
+fn checked_str(bytes: Option<&[u8]>, offset: u32, strings_len: u32, at: impl Fn() -> String) -> Result<&str, BtfError> {
+    let bytes = bytes.ok_or_else(|| BtfError::StringOffsetOutOfRange {
+        at: at(),
+        offset,
+        len: strings_len,
+    })?;
+    std::str::from_utf8(bytes).map_err(|_| BtfError::StringNotUtf8 { at: at(), offset })
+}
+
 /// The bytes from `off` up to (excluding) the next NUL, or `None` if there is no NUL.
 fn c_string(bytes: &[u8], off: usize) -> Option<&[u8]> {
     let rest = bytes.get(off..)?;
@@ -261,16 +290,7 @@ impl Btf {
     }
 
     fn parse_on(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
-        let h = parse_header(data)?;
-        let payload = &data[h.hdr_len as usize..];
-        let section = |off: u32, len: u32| {
-            payload
-                .get(off as usize..off as usize + len as usize)
-                .unwrap_or(&[])
-        };
-        let type_bytes = section(h.type_off, h.type_len);
-        let strings = section(h.str_off, h.str_len);
-        check_string_section(strings, base.is_some())?;
+        let (h, type_bytes, strings) = split_sections(data, base.is_some())?;
         let mut btf = match base {
             Some(base) => Btf::new_split(base),
             None => Btf::new(),
@@ -508,14 +528,7 @@ impl Btf {
         offset: u32,
         at: impl Fn() -> String,
     ) -> Result<&str, BtfError> {
-        let bytes = self
-            .string_bytes(offset)
-            .ok_or_else(|| BtfError::StringOffsetOutOfRange {
-                at: at(),
-                offset,
-                len: self.strings_len(),
-            })?;
-        std::str::from_utf8(bytes).map_err(|_| BtfError::StringNotUtf8 { at: at(), offset })
+        checked_str(self.string_bytes(offset), offset, self.strings_len(), at)
     }
 
     /// The string at `offset` of the string section (base strings first for split BTF).

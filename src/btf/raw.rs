@@ -1,0 +1,468 @@
+//! BTF kept as its encoded type records (native-endian words) and string section, checked by
+//! the same rules as `Btf::parse` but never decoded into `BtfType`s.
+//!
+//! Why: the static linker reads every type of every input, and most are exact copies of types
+//! it has already merged. Comparing and remapping records word by word costs a fraction of
+//! decoding each one into the type model (with its vectors) first; only the merged result is
+//! decoded, once (`to_btf`).
+use std::borrow::Cow;
+
+use super::bytes::Endian;
+use super::codec::{self, NativeWords};
+use super::error::BtfError;
+use super::types::{Kind, TypeId};
+use super::validate::{self, Contained, LinkStep, QuickNames, TypeSource, TypeView};
+use super::{c_string, checked_str, split_sections, Btf};
+
+/// Standalone BTF as records. Type 0 is `void` (an empty record).
+#[derive(Debug, Clone)]
+pub struct RawBtf<'a> {
+    /// The records of types 1.. back to back.
+    words: Vec<u32>,
+    /// `words[starts[id]..starts[id + 1]]` is the record of type `id`.
+    starts: Vec<usize>,
+    /// The kind of each type, decoded once (`Void` for type 0).
+    kinds: Vec<Kind>,
+    strings: Cow<'a, [u8]>,
+    endian: Endian,
+}
+
+/// One record: `w[0]` the name offset, `w[1]` the info word, `w[2]` the size or type, then
+/// the kind's trailing words. Empty for `void`.
+#[derive(Debug, Clone, Copy)]
+pub struct RawType<'r> {
+    w: &'r [u32],
+    /// Decoded from the info word once, as nearly every reader starts with it.
+    kind: Kind,
+}
+
+/// What a word of a record refers to, for remapping it into another BTF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// A string offset.
+    Name,
+    /// A type id.
+    Type,
+}
+
+impl Default for RawBtf<'static> {
+    fn default() -> Self {
+        RawBtf::new()
+    }
+}
+
+impl RawBtf<'static> {
+    /// An empty standalone BTF (only `void` and the empty string), little-endian.
+    pub fn new() -> RawBtf<'static> {
+        RawBtf { words: Vec::new(), starts: vec![0, 0], kinds: vec![Kind::Void], strings: Cow::Owned(vec![0]), endian: Endian::Little }
+    }
+}
+
+impl<'a> RawBtf<'a> {
+    /// Parses and checks a standalone `.BTF` section exactly as `Btf::parse` does (same
+    /// errors), borrowing its string section.
+    pub fn parse(data: &'a [u8]) -> Result<RawBtf<'a>, BtfError> {
+        let (h, type_bytes, strings) = split_sections(data, false)?;
+        let words: Vec<u32> = match h.endian {
+            Endian::Little => type_bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Endian::Big => type_bytes.chunks_exact(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        };
+        let (starts, kinds) = match index_records(&words, type_bytes.len()) {
+            Some(index) => index,
+            None => index_checked_records(&words, type_bytes.len())?,
+        };
+        let raw = RawBtf { words, starts, kinds, strings: Cow::Borrowed(strings), endian: h.endian };
+        validate::validate(&raw)?;
+        Ok(raw)
+    }
+
+    /// Number of types including `void` (valid ids are `0..type_count()`).
+    pub fn type_count(&self) -> u32 {
+        (self.starts.len() - 1) as u32
+    }
+
+    /// The id the next `push_record` returns.
+    pub fn next_type_id(&self) -> TypeId {
+        self.type_count()
+    }
+
+    /// The kind of type `id` (`Void` for ids out of range).
+    #[inline]
+    pub fn kind(&self, id: TypeId) -> Kind {
+        self.kinds.get(id as usize).copied().unwrap_or(Kind::Void)
+    }
+
+    #[inline]
+    pub fn record(&self, id: TypeId) -> Option<RawType<'_>> {
+        let (start, end) = (*self.starts.get(id as usize)?, *self.starts.get(id as usize + 1)?);
+        Some(RawType { w: self.words.get(start..end)?, kind: *self.kinds.get(id as usize)? })
+    }
+
+    /// Every type but `void`, with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, RawType<'_>)> + '_ {
+        (1..self.type_count()).filter_map(|id| self.record(id).map(|t| (id, t)))
+    }
+
+    pub fn strings(&self) -> &[u8] {
+        &self.strings
+    }
+
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    /// The string at `offset`.
+    pub fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
+        self.string_for(offset, || "BTF string lookup".to_string())
+    }
+
+    /// Appends a record as is (its words are checked when decoded by `to_btf`).
+    pub fn push_record(&mut self, record: &[u32]) -> TypeId {
+        let id = self.next_type_id();
+        self.words.extend_from_slice(record);
+        self.starts.push(self.words.len());
+        self.kinds.push(kind_of_info(record.get(1).copied()));
+        id
+    }
+
+    /// Appends a string (the bytes up to its first NUL) without looking for an equal one: for
+    /// callers that keep their own index of the strings.
+    pub fn append_string(&mut self, s: &[u8]) -> u32 {
+        let s = s.split(|&b| b == 0).next().unwrap_or(&[]);
+        let strings = self.strings.to_mut();
+        let off = strings.len() as u32;
+        strings.extend_from_slice(s);
+        strings.push(0);
+        off
+    }
+
+    /// The types decoded into the model, with the same string section and byte order.
+    pub fn to_btf(&self) -> Result<Btf, BtfError> {
+        let mut btf = Btf::new();
+        btf.set_endian(self.endian);
+        btf.strings = self.strings.to_vec();
+        btf.types.reserve(self.starts.len() - 1);
+        let section = NativeWords { words: &self.words, byte_len: 4 * self.words.len() };
+        for id in 1..self.type_count() {
+            let decoded = codec::decode_type(section, 4 * self.starts[id as usize], id)?;
+            if decoded.attribute_tag {
+                btf.attribute_tags.insert(id);
+            }
+            btf.types.push(decoded.ty);
+        }
+        Ok(btf)
+    }
+}
+
+/// Where each record starts and its kind (see `RawBtf`), if every record obeys the encoding
+/// rules.
+fn index_records(words: &[u32], byte_len: usize) -> Option<(Vec<usize>, Vec<Kind>)> {
+    if byte_len % 4 != 0 {
+        return None;
+    }
+    let mut starts = Vec::with_capacity(words.len() / 3 + 2);
+    let mut kinds = Vec::with_capacity(words.len() / 3 + 1);
+    starts.extend([0, 0]);
+    kinds.push(Kind::Void);
+    let mut at = 0;
+    while at < words.len() {
+        let (kind, len) = codec::valid_record_words(words, at)?;
+        at += len;
+        starts.push(at);
+        kinds.push(kind);
+    }
+    Some((starts, kinds))
+}
+
+/// `index_records`, or the exact error of the first record that breaks a rule.
+fn index_checked_records(words: &[u32], byte_len: usize) -> Result<(Vec<usize>, Vec<Kind>), BtfError> {
+    let section = NativeWords { words, byte_len };
+    let (mut starts, mut kinds) = (vec![0, 0], vec![Kind::Void]);
+    let mut off = 0;
+    while off < byte_len {
+        let id = (starts.len() - 1) as TypeId;
+        let record = codec::check_record(section, off, id)?;
+        off += record.len;
+        starts.push(off / 4);
+        kinds.push(record.kind);
+    }
+    Ok((starts, kinds))
+}
+
+/// The kind an info word gives (`Void` if none or unknown).
+fn kind_of_info(info: Option<u32>) -> Kind {
+    info.and_then(|info| Kind::from_raw((info >> 24) & 0x1f)).unwrap_or(Kind::Void)
+}
+
+impl<'r> RawType<'r> {
+    #[inline]
+    fn word(self, i: usize) -> u32 {
+        self.w.get(i).copied().unwrap_or(0)
+    }
+
+    /// The record's words (empty for `void`).
+    pub fn words(self) -> &'r [u32] {
+        self.w
+    }
+
+    #[inline]
+    pub fn kind(self) -> Kind {
+        self.kind
+    }
+
+    /// Number of trailing entries, or the linkage of a FUNC.
+    #[inline]
+    pub fn vlen(self) -> u32 {
+        self.word(1) & 0xffff
+    }
+
+    pub fn kind_flag(self) -> bool {
+        self.word(1) >> 31 != 0
+    }
+
+    pub fn name_off(self) -> u32 {
+        self.word(0)
+    }
+
+    pub fn size_or_type(self) -> u32 {
+        self.word(2)
+    }
+
+    /// A DECL_TAG/TYPE_TAG whose name is a whole attribute (kind_flag set).
+    pub fn is_attribute_tag(self) -> bool {
+        self.kind_flag() && matches!(self.kind(), Kind::DeclTag | Kind::TypeTag)
+    }
+
+    /// The linkage word of a VAR.
+    pub fn var_linkage(self) -> u32 {
+        self.word(3)
+    }
+
+    /// Words per trailing entry and whether an entry starts with a name.
+    fn entry_layout(self) -> Option<(usize, bool)> {
+        match self.kind() {
+            Kind::Struct | Kind::Union | Kind::Enum64 => Some((3, true)),
+            Kind::Enum | Kind::FuncProto => Some((2, true)),
+            Kind::Datasec => Some((3, false)),
+            _ => None,
+        }
+    }
+
+    /// The words of DATASEC entry `i`: (type id, offset, size).
+    pub fn datasec_entry(self, i: usize) -> (TypeId, u32, u32) {
+        let at = 3 + 3 * i;
+        (self.word(at), self.word(at + 1), self.word(at + 2))
+    }
+
+    /// Calls `f` with the index of every word that holds a string offset or a type id, in
+    /// record order.
+    #[inline]
+    pub fn for_each_slot(self, mut f: impl FnMut(usize, Slot)) {
+        if self.w.is_empty() {
+            return;
+        }
+        f(0, Slot::Name);
+        let entries = self.vlen() as usize;
+        match self.kind() {
+            Kind::Ptr
+            | Kind::Typedef
+            | Kind::Volatile
+            | Kind::Const
+            | Kind::Restrict
+            | Kind::TypeTag
+            | Kind::DeclTag
+            | Kind::Func
+            | Kind::Var => f(2, Slot::Type),
+            Kind::Array => {
+                f(3, Slot::Type);
+                f(4, Slot::Type);
+            }
+            Kind::Struct | Kind::Union => (0..entries).for_each(|i| {
+                f(3 + 3 * i, Slot::Name);
+                f(4 + 3 * i, Slot::Type);
+            }),
+            Kind::Enum => (0..entries).for_each(|i| f(3 + 2 * i, Slot::Name)),
+            Kind::Enum64 => (0..entries).for_each(|i| f(3 + 3 * i, Slot::Name)),
+            Kind::FuncProto => {
+                f(2, Slot::Type);
+                (0..entries).for_each(|i| {
+                    f(3 + 2 * i, Slot::Name);
+                    f(4 + 2 * i, Slot::Type);
+                });
+            }
+            Kind::Datasec => (0..entries).for_each(|i| f(3 + 3 * i, Slot::Type)),
+            Kind::Void | Kind::Int | Kind::Fwd | Kind::Float => {}
+        }
+    }
+
+    /// Appends the record to `out` with every string offset passed through `name` and every
+    /// type id through `id`. Returns false (leaving a partly mapped record in `out`) as soon
+    /// as either has no counterpart.
+    #[inline]
+    pub fn remap_into(
+        self,
+        out: &mut Vec<u32>,
+        mut name: impl FnMut(u32) -> Option<u32>,
+        mut id: impl FnMut(u32) -> Option<u32>,
+    ) -> bool {
+        let start = out.len();
+        out.extend_from_slice(self.w);
+        let mut mapped = true;
+        let record = &mut out[start..];
+        self.for_each_slot(|i, slot| {
+            let Some(word) = record.get_mut(i).filter(|_| mapped) else { return };
+            match if slot == Slot::Name { name(*word) } else { id(*word) } {
+                Some(new) => *word = new,
+                None => mapped = false,
+            }
+        });
+        mapped
+    }
+}
+
+impl RawType<'_> {
+    /// Calls `f` on every type id the record refers to, in record order.
+    #[inline]
+    pub fn for_each_type_id(self, mut f: impl FnMut(TypeId)) {
+        self.for_each_slot(|i, slot| {
+            if slot == Slot::Type {
+                f(self.word(i));
+            }
+        });
+    }
+}
+
+impl TypeView for RawType<'_> {
+    fn kind(self) -> Kind {
+        RawType::kind(self)
+    }
+    fn name_off(self) -> u32 {
+        self.word(0)
+    }
+    fn for_each_name_off(self, mut f: impl FnMut(u32)) {
+        self.for_each_slot(|i, slot| {
+            if slot == Slot::Name {
+                f(self.word(i));
+            }
+        });
+    }
+    fn entry_name(self, i: usize) -> Option<u32> {
+        match self.entry_layout() {
+            Some((stride, true)) if i < self.vlen() as usize => Some(self.word(3 + stride * i)),
+            _ => None,
+        }
+    }
+    fn entry_count(self) -> usize {
+        self.entry_layout().map_or(0, |_| self.vlen() as usize)
+    }
+    fn for_each_type_id(self, f: impl FnMut(TypeId)) {
+        RawType::for_each_type_id(self, f)
+    }
+    fn referenced_type(self) -> Option<TypeId> {
+        match self.kind() {
+            Kind::Ptr
+            | Kind::Typedef
+            | Kind::Volatile
+            | Kind::Const
+            | Kind::Restrict
+            | Kind::TypeTag
+            | Kind::DeclTag
+            | Kind::Func
+            | Kind::Var => Some(self.word(2)),
+            _ => None,
+        }
+    }
+    fn contained(self, n: usize) -> Option<TypeId> {
+        match self.kind() {
+            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag | Kind::Var => {
+                (n == 0).then(|| self.word(2))
+            }
+            Kind::Array => (n == 0).then(|| self.word(3)),
+            Kind::Struct | Kind::Union => (n < self.vlen() as usize).then(|| self.word(4 + 3 * n)),
+            Kind::Datasec => (n < self.vlen() as usize).then(|| self.word(3 + 3 * n)),
+            _ => None,
+        }
+    }
+    fn size(self) -> u32 {
+        match self.kind() {
+            Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Float => self.word(2),
+            _ => 0,
+        }
+    }
+    fn int_bits(self) -> u8 {
+        match self.kind() {
+            Kind::Int => (self.word(3) & 0xff) as u8,
+            _ => 0,
+        }
+    }
+    fn component_idx(self) -> i32 {
+        match self.kind() {
+            Kind::DeclTag => self.word(3) as i32,
+            _ => -1,
+        }
+    }
+}
+
+impl TypeSource for RawBtf<'_> {
+    type View<'s>
+        = RawType<'s>
+    where
+        Self: 's;
+    fn first_id(&self) -> TypeId {
+        0
+    }
+    fn own_count(&self) -> usize {
+        self.starts.len() - 1
+    }
+    fn get(&self, id: TypeId) -> Option<RawType<'_>> {
+        self.record(id)
+    }
+    fn own_strings(&self) -> &[u8] {
+        &self.strings
+    }
+    fn base_strings_len(&self) -> u32 {
+        0
+    }
+    fn string_for(&self, offset: u32, at: impl Fn() -> String) -> Result<&str, BtfError> {
+        checked_str(c_string(&self.strings, offset as usize), offset, self.strings.len() as u32, at)
+    }
+
+    /// Pointers, modifiers, typedefs and FWDs (most types of real BTF) need only a valid
+    /// name and an existing target; they are checked here without the generic checks' calls.
+    fn every_type_passes(&self, names: &QuickNames) -> bool {
+        let count = self.type_count();
+        self.kinds.iter().enumerate().all(|(id, &kind)| {
+            let at = self.starts[id];
+            match kind {
+                _ if is_link(kind) => names.valid(self.words[at]) && self.words[at + 2] < count,
+                Kind::Fwd => names.valid(self.words[at]),
+                _ => self.record(id as TypeId).is_some_and(|t| validate::type_passes(self, names, count, id as TypeId, t)),
+            }
+        })
+    }
+
+    fn link_step(&self, slot: usize) -> LinkStep {
+        if !is_link(self.kinds[slot]) {
+            return LinkStep::NotLink;
+        }
+        let target = self.words[self.starts[slot] + 2] as usize;
+        LinkStep::Link(Some(target).filter(|&s| s < self.kinds.len()))
+    }
+
+    fn contains_types(&self, slot: usize) -> bool {
+        validate::contains_types(self.kinds[slot])
+    }
+
+    fn contained(&self, slot: usize, n: usize) -> Contained {
+        let t = RawType { w: &self.words[self.starts[slot]..self.starts[slot + 1]], kind: self.kinds[slot] };
+        match t.contained(n) {
+            Some(id) => Contained::Type(Some(id as usize).filter(|&s| s < self.kinds.len())),
+            None => Contained::End,
+        }
+    }
+}
+
+/// Kinds that only point to, qualify or rename another type.
+fn is_link(kind: Kind) -> bool {
+    kind == Kind::Ptr || kind.is_modifier_or_typedef()
+}
