@@ -260,3 +260,97 @@ fn a_rejected_input_leaves_the_linker_unchanged() {
     assert!(linker.finalize().unwrap() == expected, "a rejected input changed the output");
     assert!(linker.into_output().unwrap() == expected, "finalize and into_output differ");
 }
+
+/// The object at `path` with its `.BTF.ext` replaced by `ext`, appended at the end of the file
+/// (the section header is pointed there).
+fn with_btf_ext(path: &Path, ext: &[u8]) -> Vec<u8> {
+    use object::read::elf::{ElfFile64, FileHeader};
+    let mut data = std::fs::read(path).unwrap();
+    let header_at = {
+        let file = ElfFile64::<object::Endianness>::parse(&*data).unwrap();
+        let (endian, header) = (file.endian(), file.elf_header());
+        let sections = header.sections(endian, &*data).unwrap();
+        let index = sections.iter().position(|s| sections.section_name(endian, s).unwrap() == b".BTF.ext").expect(".BTF.ext");
+        header.e_shoff(endian) as usize + index * usize::from(header.e_shentsize(endian))
+    };
+    data.resize(data.len().next_multiple_of(8), 0);
+    let (offset, size) = (data.len() as u64, ext.len() as u64);
+    data.extend_from_slice(ext);
+    data[header_at + 24..header_at + 32].copy_from_slice(&offset.to_le_bytes());
+    data[header_at + 32..header_at + 40].copy_from_slice(&size.to_le_bytes());
+    data
+}
+
+/// `.BTF.ext` of the object at `path`, its func_info and line_info records widened by 4 bytes
+/// as a newer compiler may write them, the extra bytes of each record telling `tag` and the
+/// record apart.
+fn widened_btf_ext(path: &Path, tag: u8) -> Vec<u8> {
+    use bpflink::btf::{Btf, BtfExt};
+    use object::{Object, ObjectSection};
+    let data = std::fs::read(path).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let section = |name: &str| file.section_by_name(name).unwrap().data().unwrap().to_vec();
+    let btf = Btf::parse(&section(".BTF")).unwrap();
+    let mut ext = BtfExt::parse(&section(".BTF.ext"), &btf).unwrap();
+    let mut counter = 0u8;
+    let mut widen = |rec_size: &mut u32, records_per_section: Vec<usize>, tails: Vec<&mut Vec<u8>>| {
+        *rec_size += 4;
+        for (n, tail) in records_per_section.into_iter().zip(tails) {
+            *tail = (0..n).flat_map(|_| {
+                counter += 1;
+                [tag, counter, 0xa5, 0x5a]
+            }).collect();
+        }
+    };
+    let fi = ext.func_info.as_mut().expect("func_info");
+    widen(&mut fi.rec_size, fi.sections.iter().map(|s| s.records.len()).collect(), fi.sections.iter_mut().map(|s| &mut s.tails).collect());
+    let li = ext.line_info.as_mut().expect("line_info");
+    widen(&mut li.rec_size, li.sections.iter().map(|s| s.records.len()).collect(), li.sections.iter_mut().map(|s| &mut s.tails).collect());
+    ext.to_bytes()
+}
+
+/// (func_info record size, line_info record size, the extra bytes of every record, sorted).
+fn ext_record_layout(object: &[u8]) -> (u32, u32, Vec<Vec<u8>>) {
+    use bpflink::btf::{Btf, BtfExt};
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(object).unwrap();
+    let section = |name: &str| file.section_by_name(name).unwrap().data().unwrap().to_vec();
+    let btf = Btf::parse(&section(".BTF")).unwrap();
+    let ext = BtfExt::parse(&section(".BTF.ext"), &btf).unwrap();
+    let (fi, li) = (ext.func_info.unwrap(), ext.line_info.unwrap());
+    let mut tails: Vec<Vec<u8>> = Vec::new();
+    for (rec_size, min, all) in [
+        (fi.rec_size, 8, fi.sections.iter().map(|s| s.tails.clone()).collect::<Vec<_>>()),
+        (li.rec_size, 16, li.sections.iter().map(|s| s.tails.clone()).collect()),
+    ] {
+        let extra = (rec_size - min) as usize;
+        if extra > 0 {
+            tails.extend(all.iter().flat_map(|t| t.chunks(extra).map(<[u8]>::to_vec).collect::<Vec<_>>()));
+        }
+    }
+    tails.sort();
+    (fi.rec_size, li.rec_size, tails)
+}
+
+/// Newer compilers may write larger `.BTF.ext` records; when every input agrees on the size
+/// the output keeps it and each record keeps its extra bytes (relinking too); inputs that
+/// disagree give the minimum size.
+#[test]
+fn btf_ext_record_size_is_kept_when_the_inputs_agree() {
+    let paths = objs(&["link_funcs1", "link_funcs2"]);
+    let wide: Vec<Vec<u8>> = paths.iter().zip([1u8, 2]).map(|(p, tag)| with_btf_ext(p, &widened_btf_ext(p, tag))).collect();
+    let inputs_tails: Vec<Vec<u8>> = {
+        let mut all: Vec<Vec<u8>> = wide.iter().flat_map(|w| ext_record_layout(w).2).collect();
+        all.sort();
+        all
+    };
+    let out = link_buffers(&[("a.o", &wide[0]), ("b.o", &wide[1])]).unwrap();
+    assert_eq!(ext_record_layout(&out), (12, 20, inputs_tails.clone()));
+    let relinked = link_bytes(&out);
+    assert_eq!(ext_record_layout(&relinked), (12, 20, inputs_tails));
+    assert!(link_bytes(&relinked) == relinked, "relinking is a fixpoint");
+
+    let plain = std::fs::read(&paths[1]).unwrap();
+    let mixed = link_buffers(&[("a.o", &wide[0]), ("b.o", &plain)]).unwrap();
+    assert_eq!(ext_record_layout(&mixed), (8, 16, vec![]));
+}

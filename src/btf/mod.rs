@@ -30,6 +30,7 @@ mod validate;
 pub use bytes::Endian;
 pub use concat::BtfShift;
 pub use error::BtfError;
+pub(crate) use hash::{Prehashed, Seeded, SeededHasher};
 pub use raw::{RawBtf, RawType};
 pub use ext::{
     BtfExt, CoreRelo, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, RecordContext,

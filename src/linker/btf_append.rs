@@ -5,209 +5,255 @@
 //! costs time and memory in proportion to what it is given. Folding here keeps the merged BTF
 //! close to the size of the output, so no input has to stay parsed until `finalize`.
 //!
+//! Inputs and the merged BTF are kept as encoded records ([`RawBtf`]): an input type is
+//! compared by remapping its record's string offsets and type ids into the merged numbering
+//! and comparing the words with those of the merged candidates of the same hash. Nothing is
+//! decoded into `BtfType`s until `finalize`.
+//!
 //! A type is folded only if its whole reference graph is acyclic and every type it refers to
 //! was itself folded; it is then compared exactly (kind, names, sizes, merged ids it refers
-//! to, attribute flag) with the merged types. Folding identical subgraphs never hides an
-//! equivalence from the dedup that follows and keeps the first occurrence, so the result is
-//! the one deduplicating everything at once gives. Never folded: FUNC and VAR (symbol
-//! resolution needs each object's own), DATASEC (rebuilt at the end), attribute tags, and any
-//! type on or above a reference cycle (left to dedup's graph comparison).
+//! to, flags) with the merged types. Folding identical subgraphs never hides an equivalence
+//! from the dedup that follows and keeps the first occurrence, so the result is the one
+//! deduplicating everything at once gives. Never folded: FUNC and VAR (symbol resolution needs
+//! each object's own), DATASEC (rebuilt at the end), attribute tags, and any type on or above
+//! a reference cycle (left to dedup's graph comparison).
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::btf::{Btf, BtfError, BtfType, TypeId, TypeKind};
+use crate::btf::{Btf, BtfError, Kind, Prehashed, RawBtf, RawType, Seeded, SeededHasher, TypeId};
 
 use super::LinkError;
 
-/// Marks an input type that has no merged counterpart yet (and string offsets not yet mapped).
+/// Marks an input type that has no merged counterpart yet.
 const NEW: TypeId = u32::MAX;
 /// End of a hash chain.
 const END: TypeId = u32::MAX;
-/// Marks an input string found missing from the merged BTF by `StringMap::new`.
+/// An input string offset not looked up yet / looked up and found missing from the merged BTF.
+const UNKNOWN: u32 = u32::MAX;
 const ABSENT: u32 = u32::MAX - 1;
-/// Candidates compared per lookup; past it a type is left to dedup (bounds the work crafted
-/// hash collisions can cause).
+/// Candidates compared per lookup; past it a type is left to dedup (bounds the work hash
+/// collisions can cause).
 const MAX_CHAIN: u32 = 64;
+/// `find_folded`'s marks of input types not settled yet (merged ids stay below them).
+const UNSEEN: TypeId = u32::MAX - 1;
+const ON_WALK: TypeId = u32::MAX - 2;
 
 /// The merged BTF of the inputs added so far.
 #[derive(Debug)]
 pub struct MergedTypes {
-    pub btf: Btf,
+    pub btf: RawBtf<'static>,
     fold: bool,
-    /// Hash of a foldable merged type → the last merged id with that hash (chained by `next`).
-    heads: HashMap<u64, TypeId, BuildHasherDefault<IdHasher>>,
+    /// Hash of a foldable merged record → the last merged id with that hash (chained by `next`).
+    heads: HashMap<u64, TypeId, Prehashed>,
     /// Per merged id: the previous id with the same hash, or END.
     next: Vec<TypeId>,
-    /// Every merged string → its offset (a faster index than `Btf::find_string`'s, which
-    /// every name of every input goes through).
-    strings: HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>,
-    /// Reused buffer for the key of the input type being looked up (see `key_words`).
-    scratch: Vec<u64>,
+    /// Per merged id: whether it is in the hash chains. Equal records are indexed once (the
+    /// first), so a record found by any route is the one a hash lookup finds.
+    indexed: Vec<bool>,
+    strings: StringIndex,
+    /// Buffers reused from one input to the next.
+    scratch: Scratch,
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    key: Vec<u32>,
+    stack: Vec<(TypeId, bool)>,
+    string_map: Vec<u32>,
 }
 
 /// An input's types remapped into the merged numbering, not yet committed.
 pub struct Staged {
     /// Input id → merged id (0 for DATASECs, which are rebuilt at the end).
     pub map: Vec<TypeId>,
-    /// New types in id order, with their attribute flag and whether they may be folded into.
-    types: Vec<(BtfType, bool, bool)>,
+    /// The records of the new types, in id order, back to back.
+    words: Vec<u32>,
+    /// Per new type: its record's length in words and whether it may be folded into.
+    records: Vec<(usize, bool)>,
 }
 
 impl MergedTypes {
     /// `fold` off appends every type as is (for debugging with dedup switched off).
     pub fn new(fold: bool) -> MergedTypes {
-        MergedTypes { btf: Btf::new(), fold, heads: HashMap::default(), next: vec![END], strings: HashMap::default(), scratch: Vec::new() }
+        MergedTypes {
+            btf: RawBtf::new(),
+            fold,
+            heads: HashMap::default(),
+            next: vec![END],
+            indexed: vec![false],
+            strings: StringIndex::default(),
+            scratch: Scratch::default(),
+        }
     }
 
-    /// The merged BTF, dropping the lookup indexes.
-    pub fn into_btf(self) -> Btf {
-        self.btf
+    /// The merged BTF decoded into the type model.
+    pub fn to_btf(&self) -> Result<Btf, LinkError> {
+        self.btf.to_btf().map_err(LinkError::OutputBtf)
     }
 
     /// Remaps `input` into the merged numbering. Only strings are added to the merged BTF here
     /// (harmless if the input is then rejected: dedup rebuilds the string table).
-    pub fn stage(&mut self, file: &str, input: &Btf) -> Result<Staged, LinkError> {
+    pub fn stage(&mut self, file: &str, input: &RawBtf) -> Result<Staged, LinkError> {
         let btf_err = |source| LinkError::Btf { file: file.to_string(), what: ".BTF".into(), source };
         self.stage_types(input).map_err(|e| e.map_or_else(|| LinkError::TooLarge { what: "more than 2^32 BTF types".into() }, btf_err))
     }
 
     /// `Err(None)`: the merged BTF would need more than 2^32 ids.
-    fn stage_types(&mut self, input: &Btf) -> Result<Staged, Option<BtfError>> {
+    fn stage_types(&mut self, input: &RawBtf) -> Result<Staged, Option<BtfError>> {
         let count = input.type_count() as usize;
-        let mut strings = StringMap::new(input, &self.strings);
-        let folded = if self.fold { self.find_folded(input, &mut strings)? } else { vec![NEW; count] };
-        let mut map = vec![0; count];
+        let mut strings = StringMap::new(input, &self.strings, &self.btf, std::mem::take(&mut self.scratch.string_map));
+        let folded = if self.fold { self.find_folded(input, &mut strings) } else { vec![NEW; count] };
+        let mut map = folded;
+        let mut new_types = Vec::new();
         let mut next_id = self.btf.next_type_id();
-        for (id, t) in input.iter_types().skip(1) {
-            map[id as usize] = match folded[id as usize] {
-                NEW if matches!(t.kind, TypeKind::Datasec { .. }) => 0,
-                NEW => {
-                    let new = next_id;
-                    next_id = next_id.checked_add(1).filter(|&n| n != NEW).ok_or_else(|| None)?;
-                    new
-                }
-                merged => merged,
-            };
-        }
-        let mut types = Vec::new();
-        for (id, t) in input.iter_types().skip(1) {
-            if folded[id as usize] != NEW || map[id as usize] == 0 {
+        for id in 1..count as TypeId {
+            let slot = &mut map[id as usize];
+            if *slot != NEW {
                 continue;
             }
-            let nt = remap(t, &|tid| map.get(tid as usize).copied().unwrap_or(0), &mut |off| {
-                strings.get(&mut self.btf, &mut self.strings, off)
-            })?;
-            let attribute = input.is_attribute_tag(id);
-            let foldable = self.fold && foldable_kind(t) && !attribute;
-            types.push((nt, attribute, foldable));
+            *slot = if input.kind(id) == Kind::Datasec {
+                0
+            } else {
+                new_types.push(id);
+                let new = next_id;
+                next_id = next_id.checked_add(1).filter(|&n| n < ON_WALK).ok_or(None)?;
+                new
+            };
         }
-        Ok(Staged { map, types })
+        let mut staged = Staged { map, words: Vec::new(), records: Vec::new() };
+        let MergedTypes { btf, strings: index, fold, .. } = self;
+        for id in new_types {
+            let Some(t) = input.record(id) else { continue };
+            let start = staged.words.len();
+            let map = &staged.map;
+            let remapped = t.remap_into(
+                &mut staged.words,
+                |off| strings.get(btf, index, off),
+                |tid| Some(map.get(tid as usize).copied().unwrap_or(0)),
+            );
+            if !remapped {
+                // Parsing checked every name; kept as an error rather than a panic.
+                return Err(Some(BtfError::StringOffsetOutOfRange { at: format!("linker: input BTF type {id}"), offset: t.name_off(), len: input.strings().len() as u32 }));
+            }
+            staged.records.push((staged.words.len() - start, *fold && foldable(t)));
+        }
+        self.scratch.string_map = strings.into_table();
+        Ok(staged)
     }
 
     pub fn commit(&mut self, staged: Staged) {
-        for (t, attribute, foldable) in staged.types {
-            let hash = foldable.then(|| {
-                let mut h = IdHasher::default();
-                // Cannot fail: merged strings map to themselves.
-                let _ = key_words(&t, |id| id, |off| Ok(Some(off)), &mut |w| h.write_u64(w));
-                h.finish()
-            });
-            let id = self.btf.add_type(t);
-            if attribute {
-                // Cannot fail: `id` was just added to this (standalone) BTF.
-                let _ = self.btf.set_attribute_tag(id, true);
-            }
-            let prev = match hash {
-                Some(h) => self.heads.insert(h, id).unwrap_or(END),
-                None => END,
-            };
+        let mut at = 0;
+        for (len, foldable) in staged.records {
+            let record = &staged.words[at..at + len];
+            at += len;
+            let hash = hash_words(record);
+            let index = foldable && self.find_hashed(record, hash) == NEW;
+            let id = self.btf.push_record(record);
+            let prev = if index { self.heads.insert(hash, id).unwrap_or(END) } else { END };
             self.next.push(prev);
+            self.indexed.push(index);
         }
     }
 
-    /// For every input type: the identical merged type, or NEW.
-    fn find_folded(&mut self, input: &Btf, strings: &mut StringMap) -> Result<Vec<TypeId>, BtfError> {
+    /// For every input type: the identical merged type, or NEW. Types are settled children
+    /// first (depth first, with an explicit stack); a type reached again while on the walk
+    /// closes a cycle and, with every type above it, stays NEW. The result does not depend on
+    /// the order of the walk; roots are taken from the last id down because compilers emit a
+    /// type before the types it refers to, so that most children are settled already.
+    fn find_folded(&mut self, input: &RawBtf, strings: &mut StringMap) -> Vec<TypeId> {
         let count = input.type_count() as usize;
-        let mut folded = vec![NEW; count];
+        let mut folded = vec![UNSEEN; count];
         folded[0] = 0;
-        // 0 = not visited, 1 = on the current walk, 2 = done.
-        let mut state = vec![0u8; count];
-        state[0] = 2;
-        let mut stack: Vec<(TypeId, bool)> = Vec::new();
-        for root in 1..count as TypeId {
-            if state[root as usize] != 0 {
+        let mut stack = std::mem::take(&mut self.scratch.stack);
+        for root in (1..count as TypeId).rev() {
+            if folded[root as usize] != UNSEEN {
                 continue;
             }
             stack.push((root, false));
-            while let Some((id, expanded)) = stack.pop() {
-                if !expanded && state[id as usize] != 0 {
-                    continue;
-                }
-                let t = input.type_by_id(id)?;
-                if expanded {
-                    folded[id as usize] = self.lookup(input, id, t, &folded, &state, strings)?;
-                    state[id as usize] = 2;
-                    continue;
-                }
-                state[id as usize] = 1;
-                stack.push((id, true));
-                t.for_each_type_id(|c| {
-                    if state.get(c as usize) == Some(&0) {
-                        stack.push((c, false));
+            while let Some((id, children_done)) = stack.pop() {
+                let Some(t) = input.record(id) else { continue };
+                if !children_done {
+                    if folded[id as usize] != UNSEEN {
+                        continue;
                     }
-                });
+                    folded[id as usize] = ON_WALK;
+                    let before = stack.len();
+                    stack.push((id, true));
+                    t.for_each_type_id(|c| {
+                        if folded.get(c as usize) == Some(&UNSEEN) {
+                            stack.push((c, false));
+                        }
+                    });
+                    if stack.len() > before + 1 {
+                        continue; // children to settle first
+                    }
+                    stack.pop(); // every child is settled already: settle it now
+                }
+                let guess = neighbour_guess(id, &folded);
+                folded[id as usize] = self.lookup(t, guess, &folded, strings);
             }
         }
-        Ok(folded)
+        self.scratch.stack = stack;
+        folded
     }
 
-    /// The merged type identical to input type `id` whose references are all settled.
-    fn lookup(&mut self, input: &Btf, id: TypeId, t: &BtfType, folded: &[TypeId], state: &[u8], strings: &mut StringMap) -> Result<TypeId, BtfError> {
-        if !foldable_kind(t) || input.is_attribute_tag(id) {
-            return Ok(NEW);
+    /// The merged type identical to input type `t` whose references are all settled, or NEW.
+    /// `guess` is compared first: inputs built from the same headers repeat runs of types in
+    /// the same order, so the merged type after the one the previous input type folded into
+    /// is usually the one (and comparing it costs no hashing and no random memory access).
+    fn lookup(&mut self, t: RawType, guess: Option<TypeId>, folded: &[TypeId], strings: &mut StringMap) -> TypeId {
+        if !foldable(t) {
+            return NEW;
         }
-        // The type is compared through its key (words naming it in the merged numbering), so
-        // no remapped copy is built for the common case of a type already merged. A reference
-        // still "on the walk" closes a cycle, one not folded or out of range has no merged id:
-        // either way the type stays NEW.
-        let all_folded = std::cell::Cell::new(true);
-        let merged_id = |c: TypeId| {
-            let f = if state.get(c as usize) == Some(&2) { folded.get(c as usize).copied().unwrap_or(NEW) } else { NEW };
-            if f == NEW {
-                all_folded.set(false);
-            }
-            f
-        };
-        let mut key = std::mem::take(&mut self.scratch);
-        key.clear();
+        // A reference still on the walk closes a cycle; one not folded has no merged id; a
+        // name missing from the merged strings has no merged type either: the type stays NEW.
+        let merged_id = |c: TypeId| folded.get(c as usize).copied().filter(|&f| f < ON_WALK);
         let index = &self.strings;
-        // Hashed as the words are produced, as `commit` hashes a merged type's words.
-        let mut h = IdHasher::default();
-        let known = key_words(t, merged_id, |off| strings.find(index, off), &mut |w| {
-            key.push(w);
-            h.write_u64(w);
-        })?;
-        let found = if known && all_folded.get() { self.find_key(&key, h.finish()) } else { NEW };
-        self.scratch = key;
-        Ok(found)
+        let merged = &self.btf;
+        if let Some(key) = small_key(t, |off| strings.find(merged, index, off), merged_id) {
+            return match key {
+                Some(key) => self.find_guessed(&key, guess),
+                None => NEW,
+            };
+        }
+        let mut key = std::mem::take(&mut self.scratch.key);
+        key.clear();
+        let found = if t.remap_into(&mut key, |off| strings.find(merged, index, off), merged_id) {
+            self.find_guessed(&key, guess)
+        } else {
+            NEW
+        };
+        self.scratch.key = key;
+        found
     }
 
-    /// The merged id whose key is `key` (hashing to `hash`), or NEW.
-    fn find_key(&self, key: &[u64], hash: u64) -> TypeId {
+    /// The merged id whose record is `key`, trying `guess` first.
+    #[inline]
+    fn find_guessed(&self, key: &[u32], guess: Option<TypeId>) -> TypeId {
+        match guess {
+            Some(g) if self.is_indexed_record(g, key) => g,
+            _ => self.find_record(key),
+        }
+    }
+
+    /// Whether merged type `id` is indexed and its record is `key`.
+    #[inline]
+    fn is_indexed_record(&self, id: TypeId, key: &[u32]) -> bool {
+        self.indexed.get(id as usize) == Some(&true) && self.btf.record(id).is_some_and(|m| same_bytes(m.words(), key))
+    }
+
+    /// The merged id whose record is `key`, or NEW.
+    fn find_record(&self, key: &[u32]) -> TypeId {
+        self.find_hashed(key, hash_words(key))
+    }
+
+    /// `find_record` with the key's hash.
+    fn find_hashed(&self, key: &[u32], hash: u64) -> TypeId {
         let mut cand = self.heads.get(&hash).copied().unwrap_or(END);
         let mut steps = 0;
         while cand != END && steps < MAX_CHAIN {
             steps += 1;
-            if let Ok(m) = self.btf.type_by_id(cand) {
-                // The candidate's words are compared as they are produced (no copy).
-                let (mut at, mut same) = (0usize, true);
-                let _ = key_words(m, |id| id, |off| Ok(Some(off)), &mut |w| {
-                    same &= key.get(at) == Some(&w);
-                    at += 1;
-                });
-                if same && at == key.len() && !self.btf.is_attribute_tag(cand) {
-                    return cand;
-                }
+            if self.btf.record(cand).is_some_and(|m| same_bytes(m.words(), key)) {
+                return cand;
             }
             cand = self.next.get(cand as usize).copied().unwrap_or(END);
         }
@@ -215,117 +261,114 @@ impl MergedTypes {
     }
 }
 
-fn foldable_kind(t: &BtfType) -> bool {
-    !matches!(t.kind, TypeKind::Void | TypeKind::Func { .. } | TypeKind::Var { .. } | TypeKind::Datasec { .. })
+/// The remapped record (as `RawType::remap_into` gives it) of a type whose record is its
+/// three header words: the most common kinds, done without a buffer. None if the type has
+/// another shape; Some(None) if a name or type has no counterpart.
+#[inline]
+fn small_key(t: RawType, name: impl FnOnce(u32) -> Option<u32>, id: impl FnOnce(u32) -> Option<u32>) -> Option<Option<[u32; 3]>> {
+    let &[name_off, info, size_or_type] = t.words() else { return None };
+    let refers = match t.kind() {
+        Kind::Ptr | Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => true,
+        Kind::Fwd | Kind::Float => false,
+        _ => return None,
+    };
+    let last = if refers { id(size_or_type) } else { Some(size_or_type) };
+    Some(name(name_off).zip(last).map(|(name, last)| [name, info, last]))
 }
 
-/// Passes to `out` words that identify `t` exactly once `ids` and `strs` have put its type ids
-/// and string offsets in the merged numbering: two types have equal words iff they are equal
-/// (kind and vector lengths are part of the words). Returns false, after a partial sequence, if
-/// `strs` finds a string with no merged counterpart (then no merged type can be identical).
-fn key_words(
-    t: &BtfType,
-    ids: impl Fn(TypeId) -> TypeId,
-    mut strs: impl FnMut(u32) -> Result<Option<u32>, BtfError>,
-    out: &mut impl FnMut(u64),
-) -> Result<bool, BtfError> {
-    let pair = |hi: u32, lo: u32| (u64::from(hi) << 32) | u64::from(lo);
-    macro_rules! name {
-        ($off:expr) => {
-            match strs($off)? {
-                Some(m) => m,
-                None => return Ok(false),
-            }
-        };
-    }
-    out(pair(t.kind() as u32, name!(t.name_off)));
-    match &t.kind {
-        TypeKind::Void => {}
-        TypeKind::Int { size, encoding, bit_offset, bits } => {
-            out(pair(*size, u32::from(*encoding) << 16 | u32::from(*bit_offset) << 8 | u32::from(*bits)))
-        }
-        TypeKind::Ptr { target }
-        | TypeKind::Typedef { target }
-        | TypeKind::Volatile { target }
-        | TypeKind::Const { target }
-        | TypeKind::Restrict { target }
-        | TypeKind::TypeTag { target } => out(u64::from(ids(*target))),
-        TypeKind::Array { elem, index, nelems } => {
-            out(pair(ids(*elem), ids(*index)));
-            out(u64::from(*nelems));
-        }
-        TypeKind::Struct { size, kind_flag, members } | TypeKind::Union { size, kind_flag, members } => {
-            out(pair(*size, u32::from(*kind_flag)));
-            out(members.len() as u64);
-            for m in members {
-                out(pair(name!(m.name_off), ids(m.type_id)));
-                out(pair(m.bit_offset, u32::from(m.bitfield_size)));
-            }
-        }
-        TypeKind::Enum { size, signed, values } | TypeKind::Enum64 { size, signed, values } => {
-            out(pair(*size, u32::from(*signed)));
-            out(values.len() as u64);
-            for v in values {
-                out(u64::from(name!(v.name_off)));
-                out(v.value);
-            }
-        }
-        TypeKind::Fwd { is_union } => out(u64::from(*is_union)),
-        TypeKind::Func { proto, linkage } => out(pair(ids(*proto), u32::from(linkage.to_raw()))),
-        TypeKind::FuncProto { ret, params } => {
-            out(u64::from(ids(*ret)));
-            out(params.len() as u64);
-            for p in params {
-                out(pair(name!(p.name_off), ids(p.type_id)));
-            }
-        }
-        TypeKind::Var { type_id, linkage } => out(pair(ids(*type_id), linkage.to_raw())),
-        TypeKind::Datasec { size, vars } => {
-            out(u64::from(*size));
-            out(vars.len() as u64);
-            for v in vars {
-                out(pair(ids(v.type_id), v.offset));
-                out(u64::from(v.size));
-            }
-        }
-        TypeKind::Float { size } => out(u64::from(*size)),
-        TypeKind::DeclTag { target, component_idx } => out(pair(ids(*target), *component_idx as u32)),
-    }
-    Ok(true)
+/// Where input type `id` probably folds: next to where a settled neighbour folded.
+#[inline]
+fn neighbour_guess(id: TypeId, folded: &[TypeId]) -> Option<TypeId> {
+    let folded_at = |n: usize| folded.get(n).copied().filter(|&f| f != 0 && f < ON_WALK);
+    let id = id as usize;
+    folded_at(id.wrapping_sub(1)).map(|f| f + 1).or_else(|| folded_at(id + 1).map(|f| f - 1))
 }
 
-fn remap(t: &BtfType, ids: &dyn Fn(TypeId) -> TypeId, strs: &mut dyn FnMut(u32) -> Result<u32, BtfError>) -> Result<BtfType, BtfError> {
-    let mut nt = t.clone();
-    nt.for_each_type_id_mut(|tid| *tid = ids(*tid));
-    nt.name_off = strs(nt.name_off)?;
-    match &mut nt.kind {
-        TypeKind::Struct { members, .. } | TypeKind::Union { members, .. } => {
-            for m in members {
-                m.name_off = strs(m.name_off)?;
-            }
-        }
-        TypeKind::Enum { values, .. } | TypeKind::Enum64 { values, .. } => {
-            for v in values {
-                v.name_off = strs(v.name_off)?;
-            }
-        }
-        TypeKind::FuncProto { params, .. } => {
-            for p in params {
-                p.name_off = strs(p.name_off)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(nt)
+/// Kinds that may be folded into an identical merged type (see the module comment).
+fn foldable(t: RawType) -> bool {
+    !matches!(t.kind(), Kind::Void | Kind::Func | Kind::Var | Kind::Datasec) && !t.is_attribute_tag()
 }
 
-type StrIndex = HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>;
+/// The hash of a record's words, two per step.
+fn hash_words(words: &[u32]) -> u64 {
+    let mut h = SeededHasher::default();
+    let mut pairs = words.chunks_exact(2);
+    for p in &mut pairs {
+        h.add(u64::from(p[0]) | u64::from(p[1]) << 32);
+    }
+    if let [last] = pairs.remainder() {
+        h.add(u64::from(*last));
+    }
+    h.add(words.len() as u64);
+    h.finish_word()
+}
+
+/// Every merged string but the empty one (at 0) → its offset.
+///
+/// Keyed by the string's seeded hash; the rare string whose hash an earlier, different string
+/// already took is kept in `collided`, by content.
+#[derive(Debug, Default)]
+struct StringIndex {
+    by_hash: HashMap<u64, u32, Prehashed>,
+    collided: HashMap<Box<[u8]>, u32, Seeded>,
+}
+
+impl StringIndex {
+    fn get(&self, merged: &RawBtf, bytes: &[u8], hash: u64) -> Option<u32> {
+        let off = *self.by_hash.get(&hash)?;
+        if string_is_at(merged.strings(), off, bytes) {
+            Some(off)
+        } else {
+            self.collided.get(bytes).copied()
+        }
+    }
+
+    fn insert(&mut self, bytes: &[u8], hash: u64, off: u32) {
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(off);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(bytes.into(), off);
+            }
+        }
+    }
+}
+
+/// The length of the string at `off` of `strings` (up to its NUL or the end), and whether
+/// `other` holds the same NUL-terminated string at `at`: one pass over the bytes.
+#[inline]
+fn measure_and_compare(strings: &[u8], off: usize, other: &[u8], at: usize) -> (usize, bool) {
+    let rest = strings.get(off..).unwrap_or(&[]);
+    let other = other.get(at..).unwrap_or(&[]);
+    let mut same = true;
+    for (i, &b) in rest.iter().enumerate() {
+        same &= other.get(i) == Some(&b);
+        if b == 0 {
+            return (i, same);
+        }
+    }
+    (rest.len(), false)
+}
+
+/// Whether the NUL-terminated string at `off` of `strings` is `bytes`.
+#[inline]
+fn string_is_at(strings: &[u8], off: u32, bytes: &[u8]) -> bool {
+    let at = off as usize;
+    strings.get(at..at + bytes.len() + 1).is_some_and(|s| s[bytes.len()] == 0 && same_bytes(&s[..bytes.len()], bytes))
+}
+
+/// `a == b` for the short slices of names and records, without a call to `memcmp`.
+#[inline]
+fn same_bytes<T: PartialEq + Copy>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
 
 /// Input string offset → merged string offset, each string looked up once per input.
-/// Indexed directly by offset (a table as long as the input's string section, which the
-/// input already occupies), so a repeated name costs one array read.
+/// Indexed directly by offset (a table as long as the input's string section, reused from one
+/// input to the next), so a repeated name costs one array read.
 struct StringMap<'a> {
-    input: &'a Btf,
+    input: &'a RawBtf<'a>,
     map: Vec<u32>,
 }
 
@@ -333,20 +376,39 @@ impl<'a> StringMap<'a> {
     /// Looks every string of the input up in `index` in one pass over the string section:
     /// each is hashed once, where looking names up as types use them would hash again the
     /// ones not merged yet (and pay a scan for the NUL per lookup).
-    fn new(input: &'a Btf, index: &StrIndex) -> StringMap<'a> {
+    ///
+    /// Inputs built from the same headers list most of their strings in the same order, so
+    /// the merged string after the one the previous input string matched is compared first:
+    /// merged strings are unique, so an equal one there is the one the index would give.
+    fn new(input: &'a RawBtf<'a>, index: &StringIndex, merged: &RawBtf, mut map: Vec<u32>) -> StringMap<'a> {
         let strings = input.strings();
-        let mut map = vec![NEW; strings.len()];
+        let merged_strings = merged.strings();
+        map.clear();
+        map.resize(strings.len(), UNKNOWN);
         let mut off = 0usize;
-        for piece in strings.split(|&b| b == 0) {
-            if off >= strings.len() {
-                break; // the empty piece after the final NUL
-            }
-            if let Some(slot) = map.get_mut(off) {
-                *slot = index.get(piece).copied().filter(|&m| m < ABSENT).unwrap_or(ABSENT);
-            }
-            off += piece.len() + 1;
+        let mut guess = 0usize;
+        while off < strings.len() {
+            let (len, at_guess) = measure_and_compare(strings, off, merged_strings, guess);
+            let piece = &strings[off..off + len];
+            let found = if at_guess && len != 0 {
+                Some(guess as u32)
+            } else {
+                index.get(merged, piece, SeededHasher::of_bytes(piece))
+            };
+            map[off] = match found {
+                Some(m) => {
+                    guess = m as usize + len + 1;
+                    m
+                }
+                None => ABSENT,
+            };
+            off += len + 1;
         }
         StringMap { input, map }
+    }
+
+    fn into_table(self) -> Vec<u32> {
+        self.map
     }
 
     /// The merged offset of the string at `off`, if looked up already and found.
@@ -354,134 +416,59 @@ impl<'a> StringMap<'a> {
         self.map.get(off as usize).copied().filter(|&m| m < ABSENT)
     }
 
-    /// The string at `off` was not in the merged BTF when the map was built (and `find` runs
-    /// before anything is added, so it still is not).
-    fn absent(&self, off: u32) -> bool {
-        self.map.get(off as usize) == Some(&ABSENT)
-    }
-
     fn remember(&mut self, off: u32, merged: u32) {
         if let Some(slot) = self.map.get_mut(off as usize) {
-            if merged < ABSENT {
-                *slot = merged;
-            }
+            *slot = merged;
         }
     }
 
-    /// The input's string at `off` as bytes (parsing checked names are UTF-8; only strings
-    /// new to the merged BTF are converted, in `get`).
-    fn bytes(&self, off: u32) -> Result<&'a [u8], BtfError> {
-        let strings = self.input.strings();
-        let out_of_range = || BtfError::StringOffsetOutOfRange { at: "linker: input BTF".into(), offset: off, len: strings.len() as u32 };
-        let rest = strings.get(off as usize..).ok_or_else(out_of_range)?;
-        let end = rest.iter().position(|&b| b == 0).ok_or_else(out_of_range)?;
-        Ok(&rest[..end])
+    /// The input's string at `off` as bytes (None if `off` does not lie in the section).
+    fn bytes(&self, off: u32) -> Option<&'a [u8]> {
+        let rest = self.input.strings().get(off as usize..)?;
+        Some(&rest[..rest.iter().position(|&b| b == 0)?])
     }
 
-    fn get(&mut self, merged: &mut Btf, index: &mut StrIndex, off: u32) -> Result<u32, BtfError> {
+    /// The merged offset of the input's string at `off`, appending the string to `merged` if
+    /// it is not there yet.
+    fn get(&mut self, merged: &mut RawBtf, index: &mut StringIndex, off: u32) -> Option<u32> {
         if off == 0 {
-            return Ok(0);
+            return Some(0);
         }
         if let Some(m) = self.known(off) {
-            return Ok(m);
+            return Some(m);
         }
         let bytes = self.bytes(off)?;
-        let m = match index.get(bytes) {
-            Some(&m) => m,
+        let hash = SeededHasher::of_bytes(bytes);
+        let m = match index.get(merged, bytes, hash) {
+            Some(m) => m,
+            None if bytes.is_empty() => 0,
             None => {
-                let s = std::str::from_utf8(bytes).map_err(|_| BtfError::StringNotUtf8 { at: "linker: input BTF".into(), offset: off })?;
-                // `index` holds every merged string but the empty one, which is at 0.
-                let m = if s.is_empty() { 0 } else { merged.append_new_string(s) };
-                index.insert(bytes.into(), m);
+                let m = merged.append_string(bytes);
+                index.insert(bytes, hash, m);
                 m
             }
         };
         self.remember(off, m);
-        Ok(m)
+        Some(m)
     }
 
-    fn find(&mut self, index: &StrIndex, off: u32) -> Result<Option<u32>, BtfError> {
+    /// The merged offset of the input's string at `off`, if the merged BTF has it.
+    fn find(&mut self, merged: &RawBtf, index: &StringIndex, off: u32) -> Option<u32> {
         if off == 0 {
-            return Ok(Some(0));
+            return Some(0);
         }
-        if let Some(m) = self.known(off) {
-            return Ok(Some(m));
-        }
-        if self.absent(off) {
-            return Ok(None);
-        }
-        let found = index.get(self.bytes(off)?).copied();
-        if let Some(m) = found {
-            self.remember(off, m);
-        }
-        Ok(found)
-    }
-}
-
-/// The 1..=7 bytes of `tail` as a little-endian word, zero-extended, read with at most two
-/// loads whose overlap repeats the same bytes at the same places.
-fn tail_word(tail: &[u8]) -> u64 {
-    let n = tail.len();
-    let u32_at = |at: usize| tail.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    let byte_at = |at: usize| tail.get(at).map_or(0, |&b| u64::from(b));
-    match n {
-        0 => 0,
-        1..=3 => byte_at(0) | byte_at(n / 2) << (8 * (n / 2)) | byte_at(n - 1) << (8 * (n - 1)),
-        4..=7 => u64::from(u32_at(0)) | u64::from(u32_at(n - 4)) << (8 * (n - 4)),
-        _ => tail.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
-    }
-}
-
-/// A fast multiplicative hasher for small integer keys (the keys are ours, not an attacker's
-/// choice of hash-flooding input: collisions only cost chain steps, each compared exactly).
-#[derive(Default, Clone, Copy)]
-pub(super) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        // The multiply leaves the low bits depending on the low bits of the input only, and
-        // hash tables pick buckets from the low bits: fold the well-mixed high half into them
-        // (a bijection, so equal hashes stay exactly the equal ones).
-        self.0 ^ (self.0 >> 32)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Whole words are read directly and the tail with at most two loads, so that no call
-        // to memcpy is made per chunk (names are short: this runs for every name of every input).
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        let tail = words.remainder();
-        if !tail.is_empty() {
-            self.write_u64(tail_word(tail));
-        }
-    }
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(u64::from(v));
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-}
-
-#[cfg(test)]
-mod hasher_tests {
-    use super::tail_word;
-
-    #[test]
-    fn tail_word_is_the_little_endian_value_of_the_bytes() {
-        let bytes = [0x11u8, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77];
-        for n in 0..=bytes.len() {
-            let expected = bytes[..n].iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-            assert_eq!(tail_word(&bytes[..n]), expected, "{n} bytes");
+        match self.map.get(off as usize).copied() {
+            Some(m) if m < ABSENT => Some(m),
+            // Looked up when the map was built, and `find` runs before anything is added.
+            Some(ABSENT) => None,
+            _ => {
+                let bytes = self.bytes(off)?;
+                let found = index.get(merged, bytes, SeededHasher::of_bytes(bytes));
+                if let Some(m) = found {
+                    self.remember(off, m);
+                }
+                found
+            }
         }
     }
 }

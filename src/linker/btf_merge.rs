@@ -12,16 +12,13 @@
 //!   `.ksyms`) list each extern once.
 //! - `.BTF.ext` records are shifted by their section's new base; ids and strings are remapped.
 //! - Finally the BTF is deduplicated (one switchable step) and `.BTF.ext` follows its remap.
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::btf::{
-    dedup, Btf, BtfExt, BtfType, CoreRelo, ExtInfo, ExtSection, FuncInfo, LineInfo, TypeId, TypeKind,
-    VarLinkage, VarSecInfo,
+    dedup, Btf, BtfExt, BtfType, CoreRelo, Kind, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, Prehashed, RawBtf,
+    SeededHasher, TypeId, TypeKind, VarLinkage, VarSecInfo,
 };
 
-use super::btf_append::IdHasher;
 use super::input::Input;
 use super::layout::Layout;
 use super::resolve::{Resolution, SymTarget};
@@ -38,38 +35,142 @@ pub struct MergedBtf {
 /// as each input is added.
 #[derive(Default, Debug, Clone)]
 pub struct PendingExt {
-    /// Per output section index.
-    func: Vec<(usize, FuncInfo)>,
-    line: Vec<(usize, u32, String, String, u32)>,
-    core: Vec<(usize, u32, TypeId, String, u32)>,
+    func: Pending<FuncInfo>,
+    /// (insn_off, file name, line text, line_col).
+    line: Pending<(u32, String, String, u32)>,
+    /// (insn_off, type id, access string, kind).
+    core: Pending<(u32, TypeId, String, u32)>,
     has_core: bool,
     any: bool,
 }
 
 impl PendingExt {
     pub fn append(&mut self, other: PendingExt) {
-        self.func.extend(other.func);
-        self.line.extend(other.line);
-        self.core.extend(other.core);
+        self.func.append(other.func);
+        self.line.append(other.line);
+        self.core.append(other.core);
         self.has_core |= other.has_core;
         self.any |= other.any;
     }
 }
 
-/// `merged` may be owned (a consuming finalize): it is then freed before dedup runs, which
-/// keeps the peak memory of a large link down.
+/// The records of one sub-section, each with its output section index, and the bytes each
+/// record has past the fields bpflink knows (newer compilers may write larger records). The
+/// output keeps the inputs' record size, with those bytes, when all inputs agree on it;
+/// otherwise it uses the minimum size.
+#[derive(Debug, Clone)]
+struct Pending<T> {
+    records: Vec<(usize, T)>,
+    /// `rec_size - minimum` bytes per record, concatenated in record order.
+    tails: Vec<u8>,
+    rec_size: RecordSize,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending { records: Vec::new(), tails: Vec::new(), rec_size: RecordSize::Unset }
+    }
+}
+
+/// The record size of one sub-section over the inputs that have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordSize {
+    Unset,
+    Same(u32),
+    Mixed,
+}
+
+impl RecordSize {
+    fn and(self, other: RecordSize) -> RecordSize {
+        match (self, other) {
+            (RecordSize::Unset, x) | (x, RecordSize::Unset) => x,
+            (RecordSize::Same(a), RecordSize::Same(b)) if a == b => self,
+            _ => RecordSize::Mixed,
+        }
+    }
+}
+
+impl<T> Pending<T> {
+    fn append(&mut self, other: Pending<T>) {
+        self.records.extend(other.records);
+        self.tails.extend(other.tails);
+        self.rec_size = self.rec_size.and(other.rec_size);
+    }
+
+    /// Adds the records of one input sub-section whose section `place` knows; `convert` gives
+    /// a record's pending form from the record and its section's new base.
+    fn collect<R: ExtRecord>(
+        &mut self,
+        info: &ExtInfo<R>,
+        place: impl Fn(&str) -> Option<(usize, u32)>,
+        mut convert: impl FnMut(&R, u32) -> Result<T, LinkError>,
+    ) -> Result<(), LinkError> {
+        self.rec_size = self.rec_size.and(RecordSize::Same(info.rec_size));
+        let tail_len = info.rec_size.saturating_sub(R::min_size()) as usize;
+        for s in &info.sections {
+            let Some((out, base)) = place(&s.sec_name) else { continue };
+            for (i, r) in s.records.iter().enumerate() {
+                self.records.push((out, convert(r, base)?));
+                match s.tails.get(i * tail_len..(i + 1) * tail_len) {
+                    Some(tail) => self.tails.extend_from_slice(tail),
+                    None => self.tails.resize(self.tails.len() + tail_len, 0),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The same records in another form (record sizes and extra bytes kept).
+    fn map<U>(&self, f: impl FnMut(&T) -> U) -> Pending<U> {
+        let mut f = f;
+        let records = self.records.iter().map(|(o, r)| (*o, f(r))).collect();
+        Pending { records, tails: self.tails.clone(), rec_size: self.rec_size }
+    }
+}
+
+impl<R: ExtRecord> Pending<R> {
+    /// The output sub-section: records grouped by output section (in output section order,
+    /// records in input order).
+    fn group(&self, btf: &mut Btf, strings: &mut StringFinder, layout: &Layout) -> ExtInfo<R> {
+        let mut info = ExtInfo::new();
+        let tail_len = match self.rec_size {
+            RecordSize::Same(size) if size > R::min_size() => {
+                info.rec_size = size;
+                (size - R::min_size()) as usize
+            }
+            _ => 0,
+        };
+        for (n, s) in layout.sections.iter().enumerate() {
+            let mut records = Vec::new();
+            let mut tails = Vec::new();
+            for (i, (_, r)) in self.records.iter().enumerate().filter(|(_, (o, _))| *o == n) {
+                records.push(r.clone());
+                tails.extend_from_slice(self.tails.get(i * tail_len..(i + 1) * tail_len).unwrap_or(&[]));
+            }
+            if records.is_empty() {
+                continue;
+            }
+            let sec_name_off = strings.add(btf, &s.name);
+            info.sections.push(ExtSection { sec_name_off, sec_name: s.name.clone(), records, tails });
+        }
+        info
+    }
+}
+
+/// `merged` is consumed: the types kept are moved, not copied, and what remains is freed
+/// before dedup runs, which keeps the peak memory of a large link down.
 pub fn merge(
     inputs: &[Input],
     layout: &Layout,
     res: &Resolution,
-    merged: Cow<'_, Btf>,
+    mut merged: Btf,
     ext: &PendingExt,
     dedup_types: bool,
 ) -> Result<Option<MergedBtf>, LinkError> {
     if !inputs.iter().any(|i| i.has_btf) {
         return Ok(None);
     }
-    let (mut out, map) = keep_representatives(inputs, res, &merged)?;
+    let (mut out, map) = keep_representatives(inputs, res, &mut merged)?;
     add_datasecs(inputs, layout, res, &merged, &map, &mut out)?;
     drop(merged);
     let (btf, remap) = if dedup_types {
@@ -115,11 +216,12 @@ fn fate(input_idx: usize, input: &Input, name: &str, id: TypeId, res: &Resolutio
     }
 }
 
-/// Copies the merged BTF without the FUNC/VARs that do not represent their global name: all
+/// The merged BTF without the FUNC/VARs that do not represent their global name: all
 /// declarations and losing weak definitions of a name become the one FUNC/VAR of the chosen
-/// definition (or, for an unresolved extern, of its first declaration). Returns the copy and
-/// the merged → copy id map (0 for dropped types).
-fn keep_representatives(inputs: &[Input], res: &Resolution, merged: &Btf) -> Result<(Btf, Vec<TypeId>), LinkError> {
+/// definition (or, for an unresolved extern, of its first declaration). Returns the new BTF
+/// and the merged → new id map (0 for dropped types). Kept types are moved out of `merged`,
+/// but for FUNCs and VARs (copied: `add_datasecs` still reads them there).
+fn keep_representatives(inputs: &[Input], res: &Resolution, merged: &mut Btf) -> Result<(Btf, Vec<TypeId>), LinkError> {
     let count = merged.type_count() as usize;
     let mut fates = vec![Fate::Keep; count];
     for (i, input) in inputs.iter().enumerate() {
@@ -146,14 +248,19 @@ fn keep_representatives(inputs: &[Input], res: &Resolution, merged: &Btf) -> Res
     }
     // Same string section: names keep their offsets.
     let mut out = Btf::new_with_strings_of(merged);
-    for (id, t) in merged.iter_types().skip(1) {
+    for id in 1..merged.type_count() {
         if fates[id as usize] != Fate::Keep {
             continue;
         }
-        let mut nt = t.clone();
+        let attribute_tag = merged.is_attribute_tag(id);
+        let t = merged.type_mut(id).map_err(LinkError::OutputBtf)?;
+        let mut nt = match t.kind() {
+            Kind::Func | Kind::Var => t.clone(),
+            _ => std::mem::replace(t, BtfType { name_off: 0, kind: TypeKind::Void }),
+        };
         nt.for_each_type_id_mut(|tid| *tid = map.get(*tid as usize).copied().unwrap_or(0));
         let new_id = out.add_type(nt);
-        if merged.is_attribute_tag(id) {
+        if attribute_tag {
             out.set_attribute_tag(new_id, true).map_err(LinkError::OutputBtf)?;
         }
     }
@@ -273,12 +380,12 @@ fn btf_section_name(input: &Input, id: TypeId) -> Option<&str> {
 /// `placement(section name)` gives the output section and base of one of its sections.
 pub fn collect_ext(
     file: &str,
-    btf: &Btf,
+    btf: &RawBtf,
     ext: &BtfExt,
     map: &[TypeId],
     place: impl Fn(&str) -> Option<(usize, u32)>,
 ) -> Result<PendingExt, LinkError> {
-    let mut p = PendingExt { any: true, ..PendingExt::default() };
+    let mut p = PendingExt { any: true, has_core: ext.core_relo.is_some(), ..PendingExt::default() };
     let map = |id: TypeId| map.get(id as usize).copied().unwrap_or(0);
     let btf_err = |what: &str| {
         let what = format!(".BTF.ext {what}");
@@ -288,78 +395,44 @@ pub fn collect_ext(
     let shifted =
         |off: u32, base: u32| off.checked_add(base).ok_or_else(|| LinkError::TooLarge { what: "instruction offset in .BTF.ext".into() });
     if let Some(info) = &ext.func_info {
-        for s in &info.sections {
-            let Some((out, base)) = place(&s.sec_name) else { continue };
-            for r in &s.records {
-                p.func.push((out, FuncInfo { insn_off: shifted(r.insn_off, base)?, type_id: map(r.type_id) }));
-            }
-        }
+        p.func.collect(info, &place, |r, base| Ok(FuncInfo { insn_off: shifted(r.insn_off, base)?, type_id: map(r.type_id) }))?;
     }
     if let Some(info) = &ext.line_info {
-        for s in &info.sections {
-            let Some((out, base)) = place(&s.sec_name) else { continue };
-            for r in &s.records {
-                let file = string(r.file_name_off, "line_info file name")?;
-                let line = string(r.line_off, "line_info line")?;
-                p.line.push((out, shifted(r.insn_off, base)?, file, line, r.line_col));
-            }
-        }
+        p.line.collect(info, &place, |r, base| {
+            let file = string(r.file_name_off, "line_info file name")?;
+            let line = string(r.line_off, "line_info line")?;
+            Ok((shifted(r.insn_off, base)?, file, line, r.line_col))
+        })?;
     }
     if let Some(info) = &ext.core_relo {
-        p.has_core = true;
-        for s in &info.sections {
-            let Some((out, base)) = place(&s.sec_name) else { continue };
-            for r in &s.records {
-                let access = string(r.access_str_off, "core_relo access string")?;
-                p.core.push((out, shifted(r.insn_off, base)?, map(r.type_id), access, r.kind));
-            }
-        }
+        p.core.collect(info, &place, |r, base| {
+            let access = string(r.access_str_off, "core_relo access string")?;
+            Ok((shifted(r.insn_off, base)?, map(r.type_id), access, r.kind))
+        })?;
     }
     Ok(p)
-}
-
-/// Groups records by output section (in output section order, records in input order).
-fn group<R: crate::btf::ExtRecord>(btf: &mut Btf, strings: &mut StringFinder, layout: &Layout, records: Vec<(usize, R)>) -> ExtInfo<R> {
-    let mut info = ExtInfo::new();
-    for (n, s) in layout.sections.iter().enumerate() {
-        let recs: Vec<R> = records.iter().filter(|(o, _)| *o == n).map(|(_, r)| r.clone()).collect();
-        if recs.is_empty() {
-            continue;
-        }
-        let sec_name_off = strings.add(btf, &s.name);
-        info.sections.push(ExtSection { sec_name_off, sec_name: s.name.clone(), records: recs, tails: Vec::new() });
-    }
-    info
 }
 
 /// `map` takes merged ids to the compacted BTF's, `remap` those to the deduplicated one's.
 fn finish(mut btf: Btf, map: &[TypeId], remap: Vec<TypeId>, p: &PendingExt, layout: &Layout) -> Result<Option<MergedBtf>, LinkError> {
     let re = |id: TypeId| map.get(id as usize).and_then(|&c| remap.get(c as usize)).copied().unwrap_or(0);
     let mut strings = StringFinder::of(&btf);
-    let func: Vec<(usize, FuncInfo)> = p.func.iter().map(|(o, r)| (*o, FuncInfo { insn_off: r.insn_off, type_id: re(r.type_id) })).collect();
-    let line: Vec<(usize, LineInfo)> = p
-        .line
-        .iter()
-        .map(|(o, insn_off, file, line, line_col)| {
-            let file_name_off = strings.add(&mut btf, file);
-            let line_off = strings.add(&mut btf, line);
-            (*o, LineInfo { insn_off: *insn_off, file_name_off, line_off, line_col: *line_col })
-        })
-        .collect();
-    let core: Vec<(usize, CoreRelo)> = p
-        .core
-        .iter()
-        .map(|(o, insn_off, type_id, access, kind)| {
-            let access_str_off = strings.add(&mut btf, access);
-            (*o, CoreRelo { insn_off: *insn_off, type_id: re(*type_id), access_str_off, kind: *kind })
-        })
-        .collect();
+    let func = p.func.map(|r| FuncInfo { insn_off: r.insn_off, type_id: re(r.type_id) });
+    let line = p.line.map(|(insn_off, file, line, line_col)| {
+        let file_name_off = strings.add(&mut btf, file);
+        let line_off = strings.add(&mut btf, line);
+        LineInfo { insn_off: *insn_off, file_name_off, line_off, line_col: *line_col }
+    });
+    let core = p.core.map(|(insn_off, type_id, access, kind)| {
+        let access_str_off = strings.add(&mut btf, access);
+        CoreRelo { insn_off: *insn_off, type_id: re(*type_id), access_str_off, kind: *kind }
+    });
     let ext = p.any.then(|| {
         let mut ext = BtfExt::new();
         ext.endian = btf.endian();
-        let f = group(&mut btf, &mut strings, layout, func);
-        let l = group(&mut btf, &mut strings, layout, line);
-        let c = group(&mut btf, &mut strings, layout, core);
+        let f = func.group(&mut btf, &mut strings, layout);
+        let l = line.group(&mut btf, &mut strings, layout);
+        let c = core.group(&mut btf, &mut strings, layout);
         ext.func_info = (!f.sections.is_empty()).then_some(f);
         ext.line_info = (!l.sections.is_empty()).then_some(l);
         ext.core_relo = (p.has_core && !c.sections.is_empty()).then_some(c);
@@ -372,7 +445,7 @@ fn finish(mut btf: Btf, map: &[TypeId], remap: Vec<TypeId>, p: &PendingExt, layo
 /// string of the BTF with a keyed hash and a copy of each; this keeps only a fast hash of each
 /// string → its first offset, and checks the bytes on a hit (a collision takes the exact path).
 struct StringFinder {
-    first: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    first: HashMap<u64, u32, Prehashed>,
 }
 
 impl StringFinder {
@@ -385,7 +458,7 @@ impl StringFinder {
                 if off >= strings.len() {
                     break; // the empty piece after the final NUL
                 }
-                first.entry(hash_bytes(piece)).or_insert(off as u32);
+                first.entry(SeededHasher::of_bytes(piece)).or_insert(off as u32);
                 off += piece.len() + 1;
             }
         }
@@ -400,7 +473,7 @@ impl StringFinder {
         if btf.base().is_some() {
             return btf.add_string(s);
         }
-        let h = hash_bytes(s.as_bytes());
+        let h = SeededHasher::of_bytes(s.as_bytes());
         match self.first.get(&h) {
             Some(&off) if btf.string_at(off).is_ok_and(|found| found == s) => off,
             Some(_) => btf.add_string(s),
@@ -411,11 +484,4 @@ impl StringFinder {
             }
         }
     }
-}
-
-fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h = IdHasher::default();
-    h.write(bytes);
-    h.write_usize(bytes.len());
-    h.finish()
 }

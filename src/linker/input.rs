@@ -4,17 +4,18 @@
 //! into the layout and DWARF is never copied, so nothing of the file stays alive.
 use std::collections::HashMap;
 
-use crate::btf::{Btf, BtfExt, FuncLinkage, TypeId, TypeKind, VarLinkage, VarSecInfo};
+use crate::btf::{Btf, BtfExt, FuncLinkage, Kind, RawBtf, TypeId, TypeKind, VarLinkage, VarSecInfo};
 use crate::object::{Endian, Section, SectionKind, Symbol};
 
 use super::elf_in::{self, ElfIn, RelTable};
 use super::layout::is_linked_section;
 use super::LinkError;
 
-/// An input object parsed but not yet merged: the ELF pieces and its own BTF.
+/// An input object parsed but not yet merged: the ELF pieces and its own BTF (as records,
+/// see [`RawBtf`]).
 pub struct Parsed<'a> {
     pub elf: ElfIn<'a>,
-    pub btf: Option<Btf>,
+    pub btf: Option<RawBtf<'a>>,
     pub ext: Option<BtfExt>,
 }
 
@@ -49,9 +50,9 @@ pub fn parse<'a>(file: &str, data: &'a [u8]) -> Result<Parsed<'a>, LinkError> {
     let elf = elf_in::read(data, is_linked_section).map_err(|source| LinkError::Object { file: file.to_string(), source })?;
     let btf_err = |what: &str, source| LinkError::Btf { file: file.to_string(), what: what.to_string(), source };
     let raw = |kind| elf.sections.iter().find(|s| s.kind == kind).and_then(|s| elf.contents.get(s.index as usize).copied());
-    let btf = raw(SectionKind::Btf).map(Btf::parse).transpose().map_err(|e| btf_err(".BTF", e))?;
+    let btf = raw(SectionKind::Btf).map(RawBtf::parse).transpose().map_err(|e| btf_err(".BTF", e))?;
     let ext = match (&btf, raw(SectionKind::BtfExt)) {
-        (Some(btf), Some(data)) => Some(BtfExt::parse(data, btf).map_err(|e| btf_err(".BTF.ext", e))?),
+        (Some(btf), Some(data)) => Some(BtfExt::parse_raw(data, btf).map_err(|e| btf_err(".BTF.ext", e))?),
         _ => None,
     };
     let parsed = Parsed { elf, btf, ext };
@@ -99,16 +100,19 @@ impl Input {
         input
     }
 
-    fn index_btf(&mut self, btf: &Btf, map: &[TypeId]) {
+    fn index_btf(&mut self, btf: &RawBtf, map: &[TypeId]) {
         let to_merged = |id: TypeId| map.get(id as usize).copied().unwrap_or(0);
-        for (id, t) in btf.iter_types() {
-            let non_static = match &t.kind {
-                TypeKind::Func { linkage, .. } => *linkage != FuncLinkage::Static,
-                TypeKind::Var { linkage, .. } => *linkage != VarLinkage::Static,
-                TypeKind::Datasec { vars, .. } => {
-                    let name = btf.string_at(t.name_off).unwrap_or_default().to_string();
-                    let vars: Vec<VarSecInfo> =
-                        vars.iter().map(|v| VarSecInfo { type_id: to_merged(v.type_id), offset: v.offset, size: v.size }).collect();
+        let indexed = |id: &TypeId| matches!(btf.kind(*id), Kind::Func | Kind::Var | Kind::Datasec);
+        for (id, t) in (1..btf.type_count()).filter(indexed).filter_map(|id| Some((id, btf.record(id)?))) {
+            let non_static = match t.kind() {
+                Kind::Func => FuncLinkage::from_raw(t.vlen() as u16) != FuncLinkage::Static,
+                Kind::Var => VarLinkage::from_raw(t.var_linkage()) != VarLinkage::Static,
+                Kind::Datasec => {
+                    let name = btf.string_at(t.name_off()).unwrap_or_default().to_string();
+                    let vars: Vec<VarSecInfo> = (0..t.vlen() as usize)
+                        .map(|i| t.datasec_entry(i))
+                        .map(|(type_id, offset, size)| VarSecInfo { type_id: to_merged(type_id), offset, size })
+                        .collect();
                     for v in &vars {
                         self.datasec_of.entry(v.type_id).or_insert_with(|| name.clone());
                     }
@@ -118,7 +122,7 @@ impl Input {
                 _ => false,
             };
             if non_static {
-                let name = btf.string_at(t.name_off).unwrap_or_default().to_string();
+                let name = btf.string_at(t.name_off()).unwrap_or_default().to_string();
                 self.btf_globals.entry(name).or_default().push(to_merged(id));
             }
         }

@@ -7,15 +7,16 @@
 //! Inputs are streamed: each object is read, merged and dropped when it is added, so memory
 //! stays near the size of the output whatever the number of inputs.
 //! 1. [`input`] / [`elf_in`]: read the object (ET_REL, EM_BPF, 64-bit, one byte order) and its
-//!    BTF; [`layout`]: append its sections to same-named ones (each part aligned, the output
-//!    keeping the maximum alignment), `license`/`version` kept once (must be identical), DWARF
-//!    dropped; [`btf_append`]: append its BTF to the merged BTF, folding types identical to
-//!    ones already there; `.BTF.ext` records collected with shifted offsets.
+//!    BTF, kept as encoded records ([`crate::btf::RawBtf`]); [`layout`]: append its sections
+//!    to same-named ones (each part aligned, the output keeping the maximum alignment),
+//!    `license`/`version` kept once (must be identical), DWARF dropped; [`btf_append`]: append
+//!    its BTF records to the merged ones, folding types identical to ones already there;
+//!    `.BTF.ext` records collected with shifted offsets.
 //! 2. At `finalize`: [`resolve`] global names (below);
 //! 3. [`symtab`]: output symbols, relocations copied with shifted offsets (never applied);
 //!    in code, relocations against section symbols get their imm rebased;
-//! 4. [`btf_merge`]: representatives of global names kept, DATASECs rebuilt from the chosen
-//!    definitions, BTF deduplicated and `.BTF.ext` remapped;
+//! 4. [`btf_merge`]: the merged records decoded once, representatives of global names kept,
+//!    DATASECs rebuilt from the chosen definitions, BTF deduplicated and `.BTF.ext` remapped;
 //! 5. [`write`]: the ELF file, deterministic byte for byte.
 //!
 //! # Symbol resolution (ELF semantics)
@@ -27,7 +28,8 @@
 //! field including the inner map); `.kconfig`/`.ksyms` and unresolved externs are carried
 //! through for the loader.
 //!
-//! Differences from libbpf's linker (deliberate; each has a test in `tests/link_bugs.rs`):
+//! Differences from libbpf's linker (deliberate; B1–B3 are tested in `tests/kernel_link.rs`,
+//! B4 in `tests/link_static.rs`):
 //! - B1: an extern map declared in an earlier object than its definition does not leave a stale
 //!   offset in the `.maps` DATASEC: DATASECs are rebuilt from the chosen definitions only.
 //! - B2: a weak variable followed by a strong one in the same section: the DATASEC entry is the
@@ -53,7 +55,6 @@ pub mod write;
 
 pub use error::LinkError;
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use crate::btf::Btf;
@@ -160,20 +161,21 @@ impl Linker {
 
     /// Links the inputs added so far into one ELF object.
     pub fn finalize(&self) -> Result<Vec<u8>, LinkError> {
-        let merged = Cow::Borrowed(&self.types.btf);
+        let merged = self.types.to_btf()?;
         link(&self.inputs, self.layout.clone(), merged, &self.ext, self.options)
     }
 
-    /// Like `finalize`, consuming the linker so that its merged BTF is freed as soon as it
-    /// has been used (lower peak memory for large links).
+    /// Like `finalize`, consuming the linker so that the merged records and their indexes
+    /// are freed as soon as they are decoded (lower peak memory for large links).
     pub fn into_output(self) -> Result<Vec<u8>, LinkError> {
         let Linker { inputs, options, layout, types, ext } = self;
-        let merged = Cow::Owned(types.into_btf());
+        let merged = types.to_btf()?;
+        drop(types);
         link(&inputs, layout, merged, &ext, options)
     }
 }
 
-fn link(inputs: &[Input], mut layout: Layout, merged: Cow<'_, Btf>, ext: &PendingExt, options: LinkOptions) -> Result<Vec<u8>, LinkError> {
+fn link(inputs: &[Input], mut layout: Layout, merged: Btf, ext: &PendingExt, options: LinkOptions) -> Result<Vec<u8>, LinkError> {
     let first = inputs.first().ok_or(LinkError::NoInputs)?;
     let resolution = resolve::resolve(inputs, &layout, &merged)?;
     let symtab = symtab::build(inputs, &mut layout, &resolution)?;
