@@ -41,7 +41,35 @@ pub struct ElfIn<'a> {
     pub rels: Vec<RelTable>,
 }
 
+/// Reads the object in `data`. Only the contents of the sections the link reads (see
+/// [`ranges_read`]) are exposed: the others come out empty.
 pub fn read<'a>(data: &'a [u8], wanted: impl Fn(&Section) -> bool) -> Result<ElfIn<'a>, ObjectError> {
+    let (endian, headers, sections, mut contents) = section_headers(data)?;
+    for (bytes, needed) in contents.iter_mut().zip(sections_read(&sections, &wanted)) {
+        if !needed {
+            *bytes = &[];
+        }
+    }
+    let symtab = symbol_table(&sections)?;
+    let symbols = read_symbols(data, endian, headers, &sections, &contents, symtab)?;
+    let mut rels = Vec::new();
+    for rel in sections.iter().filter(|s| s.sh_type == e::SHT_REL) {
+        let target = sections
+            .get(rel.info as usize)
+            .filter(|_| rel.info != 0)
+            .ok_or_else(|| bad(rel, format!("target section {} does not exist", rel.info)))?;
+        if wanted(target) {
+            rels.push(read_rels(data, endian, &headers[rel.index as usize], rel, target, symtab, symbols.len())?);
+        }
+    }
+    let endian = if endian == Endianness::Little { Endian::Little } else { Endian::Big };
+    Ok(ElfIn { endian, sections, contents, symbols, rels })
+}
+
+/// The byte order, the raw section headers, the sections described by them and their
+/// contents (each checked to lie in the file).
+#[allow(clippy::type_complexity)]
+fn section_headers(data: &[u8]) -> Result<(Endianness, &[SectionHeader64<Endianness>], Vec<Section>, Vec<&[u8]>), ObjectError> {
     check_ident(data)?;
     let header = FileHeader64::<Endianness>::parse(data).map_err(|err| ObjectError::BadHeader { what: err.to_string() })?;
     let endian = header.endian().map_err(|err| ObjectError::BadHeader { what: err.to_string() })?;
@@ -64,24 +92,85 @@ pub fn read<'a>(data: &'a [u8], wanted: impl Fn(&Section) -> bool) -> Result<Elf
         contents.push(bytes_of(data, endian, &section, sh)?);
         sections.push(section);
     }
+    Ok((endian, headers, sections, contents))
+}
+
+/// The index of the one symbol table.
+fn symbol_table(sections: &[Section]) -> Result<u32, ObjectError> {
     let mut symtabs = sections.iter().filter(|s| s.sh_type == e::SHT_SYMTAB);
     let symtab = symtabs.next().ok_or(ObjectError::NoSymbolTable)?.index;
     if let Some(second) = symtabs.next() {
         return Err(ObjectError::MultipleSymbolTables { first: symtab, second: second.index });
     }
-    let symbols = read_symbols(data, endian, headers, &sections, &contents, symtab)?;
-    let mut rels = Vec::new();
-    for rel in sections.iter().filter(|s| s.sh_type == e::SHT_REL) {
-        let target = sections
-            .get(rel.info as usize)
-            .filter(|_| rel.info != 0)
-            .ok_or_else(|| bad(rel, format!("target section {} does not exist", rel.info)))?;
-        if wanted(target) {
-            rels.push(read_rels(data, endian, &headers[rel.index as usize], rel, target, symtab, symbols.len())?);
+    Ok(symtab)
+}
+
+/// Which sections `read` reads the contents of: the `wanted` ones, the symbol table and its
+/// strings, the BTF sections and the relocation tables of wanted sections.
+fn sections_read(sections: &[Section], wanted: &impl Fn(&Section) -> bool) -> Vec<bool> {
+    let symtab = sections.iter().find(|s| s.sh_type == e::SHT_SYMTAB);
+    let symbol_strings = symtab.map(|s| s.link);
+    sections
+        .iter()
+        .map(|s| {
+            let relocates_wanted = s.sh_type == e::SHT_REL && sections.get(s.info as usize).is_some_and(wanted);
+            wanted(s)
+                || relocates_wanted
+                || s.sh_type == e::SHT_SYMTAB
+                || Some(s.index) == symbol_strings
+                || matches!(s.kind, SectionKind::Btf | SectionKind::BtfExt)
+        })
+        .collect()
+}
+
+/// Where, in a file, `read` finds what it reads next: the ELF header first, then (once `data`
+/// holds it) the section header table, then the section names, then the sections it reads
+/// (see [`sections_read`]). `data` is the file as far as read so far, at the file's length;
+/// None once nothing more is needed or the headers are broken (`read` then reports why).
+pub fn ranges_read(data: &[u8], stage: ReadStage, wanted: impl Fn(&Section) -> bool) -> Option<Vec<std::ops::Range<u64>>> {
+    const HEADER: u64 = std::mem::size_of::<FileHeader64<Endianness>>() as u64;
+    if stage == ReadStage::Header {
+        return Some(vec![0..HEADER]);
+    }
+    let header = FileHeader64::<Endianness>::parse(data).ok()?;
+    let endian = header.endian().ok()?;
+    let shoff = header.e_shoff(endian);
+    let shnum = u64::from(header.e_shnum(endian));
+    match stage {
+        ReadStage::Header => None,
+        ReadStage::SectionTable => Some(vec![shoff..shoff.checked_add(shnum.checked_mul(u64::from(header.e_shentsize(endian)))?)?]),
+        ReadStage::SectionNames => {
+            let headers = header.section_headers(endian, data).ok()?;
+            let names = headers.get(usize::from(header.e_shstrndx(endian)))?;
+            let (off, size) = (names.sh_offset(endian), names.sh_size(endian));
+            Some(vec![off..off.checked_add(size)?])
+        }
+        ReadStage::Contents => {
+            let (_, headers, sections, _) = section_headers(data).ok()?;
+            let needed = sections_read(&sections, &wanted);
+            let ranges = headers.iter().zip(&sections).zip(needed).filter(|(_, needed)| *needed);
+            ranges
+                .filter(|((_, s), _)| s.sh_type != e::SHT_NOBITS)
+                .map(|((sh, _), _)| {
+                    let off = sh.sh_offset(endian);
+                    Some(off..off.checked_add(sh.sh_size(endian))?)
+                })
+                .collect()
         }
     }
-    let endian = if endian == Endianness::Little { Endian::Little } else { Endian::Big };
-    Ok(ElfIn { endian, sections, contents, symbols, rels })
+}
+
+/// What [`ranges_read`] is asked for, in the order a reader needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStage {
+    Header,
+    SectionTable,
+    SectionNames,
+    Contents,
+}
+
+impl ReadStage {
+    pub const ALL: [ReadStage; 4] = [ReadStage::Header, ReadStage::SectionTable, ReadStage::SectionNames, ReadStage::Contents];
 }
 
 fn check_ident(data: &[u8]) -> Result<(), ObjectError> {

@@ -6,12 +6,13 @@
 //!
 //! Inputs are streamed: each object is read, merged and dropped when it is added, so memory
 //! stays near the size of the output whatever the number of inputs.
-//! 1. [`input`] / [`elf_in`]: read the object (ET_REL, EM_BPF, 64-bit, one byte order) and its
-//!    BTF, kept as encoded records ([`crate::btf::RawBtf`]); [`layout`]: append its sections
-//!    to same-named ones (each part aligned, the output keeping the maximum alignment),
-//!    `license`/`version` kept once (must be identical), DWARF dropped; [`btf_append`]: append
-//!    its BTF records to the merged ones, folding types identical to ones already there;
-//!    `.BTF.ext` records collected with shifted offsets.
+//! 1. [`file_in`] reads only the parts of a file the link uses; [`input`] / [`elf_in`]: read
+//!    the object (ET_REL, EM_BPF, 64-bit, one byte order) and its BTF, kept as encoded records
+//!    ([`crate::btf::RawBtf`]); [`layout`]: append its sections to same-named ones (each part
+//!    aligned, the output keeping the maximum alignment), `license`/`version` kept once (must
+//!    be identical), DWARF dropped; [`btf_append`]: append its BTF records to the merged ones,
+//!    folding types identical to ones already there; `.BTF.ext` records collected with shifted
+//!    offsets.
 //! 2. At `finalize`: [`resolve`] global names (below);
 //! 3. [`symtab`]: output symbols, relocations copied with shifted offsets (never applied);
 //!    in code, relocations against section symbols get their imm rebased;
@@ -46,9 +47,9 @@ pub mod compat;
 pub mod dynamic;
 pub mod elf_in;
 mod error;
+mod file_in;
 pub mod input;
 pub mod layout;
-mod mapped;
 pub mod resolve;
 pub mod symtab;
 pub mod write;
@@ -61,8 +62,9 @@ use crate::btf::Btf;
 
 use btf_append::MergedTypes;
 use btf_merge::PendingExt;
+use file_in::FileReader;
 use input::Input;
-use layout::Layout;
+use layout::{is_linked_section, Layout};
 
 /// Options of a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +87,7 @@ pub struct Linker {
     layout: Layout,
     types: MergedTypes,
     ext: PendingExt,
+    reader: FileReader,
 }
 
 impl Default for Linker {
@@ -105,6 +108,7 @@ impl Linker {
             layout: Layout::default(),
             types: MergedTypes::new(options.dedup_btf),
             ext: PendingExt::default(),
+            reader: FileReader::default(),
         }
     }
 
@@ -116,7 +120,7 @@ impl Linker {
         self.add_parsed(name, parsed)
     }
 
-    /// Merges an input already parsed (possibly on another thread, see [`link_files`]).
+    /// Merges an input just parsed.
     fn add_parsed(&mut self, name: &str, parsed: input::Parsed<'_>) -> Result<(), LinkError> {
         if let Some(first) = self.inputs.first() {
             if first.endian != parsed.elf.endian {
@@ -150,13 +154,18 @@ impl Linker {
         Ok(())
     }
 
-    /// Adds an object file. The file is mapped rather than read: only the sections the link
-    /// uses are ever touched (not the DWARF, usually most of the file).
+    /// Adds an object file. Only the parts the link uses are read (not the DWARF, usually
+    /// most of the file), into a buffer reused for every file (see [`file_in`]).
     pub fn add_file(&mut self, path: &Path) -> Result<(), LinkError> {
         let io = |source| LinkError::Io { path: path.display().to_string(), source };
         let file = std::fs::File::open(path).map_err(io)?;
-        let map = mapped::Mapped::new(&file).map_err(io)?;
-        self.add_buf(&path.display().to_string(), map.bytes())
+        let mut reader = std::mem::take(&mut self.reader);
+        let added = match reader.read(&file, is_linked_section) {
+            Ok(data) => self.add_buf(&path.display().to_string(), data),
+            Err(source) => Err(io(source)),
+        };
+        self.reader = reader;
+        added
     }
 
     /// Links the inputs added so far into one ELF object.
@@ -168,7 +177,7 @@ impl Linker {
     /// Like `finalize`, consuming the linker so that the merged records and their indexes
     /// are freed as soon as they are decoded (lower peak memory for large links).
     pub fn into_output(self) -> Result<Vec<u8>, LinkError> {
-        let Linker { inputs, options, layout, types, ext } = self;
+        let Linker { inputs, options, layout, types, ext, .. } = self;
         let merged = types.to_btf()?;
         drop(types);
         link(&inputs, layout, merged, &ext, options)
@@ -200,87 +209,12 @@ pub fn link_buffers(inputs: &[(&str, &[u8])]) -> Result<Vec<u8>, LinkError> {
 }
 
 /// Links object files, in order.
-///
-/// Parsing an input (ELF reading, BTF decoding and validation) needs nothing from the link,
-/// so when a core is free it runs on a second thread one file ahead of the merge: the link
-/// then costs about the larger of the two rather than their sum. When no core is free the
-/// hand-offs only add latency (measured on 2 busy cores: 64 inputs linked ~8% slower than one
-/// by one), so the inputs are then added one by one. Errors are reported for the first failing
-/// input in order either way.
 pub fn link_files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<u8>, LinkError> {
-    if paths.len() < 2 || !spare_core() {
-        link_files_in_turn(paths)
-    } else {
-        link_files_parsing_ahead(paths)
-    }
-}
-
-fn link_files_in_turn<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<u8>, LinkError> {
     let mut linker = Linker::new();
     for p in paths {
         linker.add_file(p.as_ref())?;
     }
     linker.into_output()
-}
-
-fn link_files_parsing_ahead<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<u8>, LinkError> {
-    let names: Vec<String> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
-    // Mapped up front (cheap: nothing is read yet); an I/O error is kept for its turn.
-    let mut maps: Vec<Option<mapped::Mapped>> = Vec::with_capacity(paths.len());
-    let mut open_errors: Vec<Option<std::io::Error>> = Vec::with_capacity(paths.len());
-    for p in paths {
-        let (map, err) = match std::fs::File::open(p.as_ref()).and_then(|f| mapped::Mapped::new(&f)) {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(e)),
-        };
-        maps.push(map);
-        open_errors.push(err);
-    }
-    let mut linker = Linker::new();
-    std::thread::scope(|scope| -> Result<(), LinkError> {
-        // A rendezvous channel: the parser is at most one input ahead, bounding memory.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<input::Parsed<'_>, LinkError>>(0);
-        let bytes: Vec<Option<&[u8]>> = maps.iter().map(|m| m.as_ref().map(|m| m.bytes())).collect();
-        let names_ref = &names;
-        scope.spawn(move || {
-            for ((name, data), err) in names_ref.iter().zip(bytes).zip(open_errors) {
-                let parsed = match (data, err) {
-                    (Some(data), _) => input::parse(name, data),
-                    (None, Some(source)) => Err(LinkError::Io { path: name.clone(), source }),
-                    (None, None) => Err(LinkError::Io { path: name.clone(), source: std::io::Error::from_raw_os_error(libc::EIO) }),
-                };
-                let failed = parsed.is_err();
-                if tx.send(parsed).is_err() || failed {
-                    return;
-                }
-            }
-        });
-        for (name, map) in names.iter().zip(&maps) {
-            // The parser sends one result per input until the first error, which ends the link.
-            let parsed = rx.recv().map_err(|_| LinkError::NoInputs)??;
-            linker.add_parsed(name, parsed)?;
-            // Nothing of the input's bytes is used past its merge (keeps peak RSS to the
-            // inputs in flight, as when each file is unmapped after its turn).
-            if let Some(map) = map {
-                map.discard_pages();
-            }
-        }
-        Ok(())
-    })?;
-    linker.into_output()
-}
-
-/// Whether a second core looks free for parsing ahead: more than one core, and a one-minute
-/// load average leaving at least one of them idle (unknown load: assume free).
-fn spare_core() -> bool {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 {
-        return false;
-    }
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|l| l.parse::<f64>().ok()));
-    load.is_none_or(|l| l < (cores - 1) as f64)
 }
 
 #[cfg(test)]

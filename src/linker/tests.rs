@@ -87,10 +87,10 @@ fn hostile_type_cycles_do_not_recurse_forever() {
     assert!(types_match(&a, p, &a, p, false).is_err());
 }
 
-/// `link_files` parses ahead on a second thread or adds files in turn depending on the load;
-/// both must give the same bytes and report the same first error.
+/// `link_files` reads only the parts of each file the link uses; the result and the first
+/// error must be those of linking the whole files from memory.
 #[test]
-fn files_linked_in_turn_or_parsing_ahead_agree() {
+fn files_read_in_parts_link_like_whole_files_in_memory() {
     let dir = std::env::temp_dir().join(format!("bpflink-link-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = r#"
@@ -118,14 +118,16 @@ char lic_NAME[] __attribute__((section("license"), used)) = "GPL";
             }
         }
     }
-    let in_turn = super::link_files_in_turn(&paths).unwrap();
-    let ahead = super::link_files_parsing_ahead(&paths).unwrap();
-    assert_eq!(in_turn, ahead);
+    let whole: Vec<(String, Vec<u8>)> = paths.iter().map(|p| (p.display().to_string(), std::fs::read(p).unwrap())).collect();
+    let in_memory: Vec<(&str, &[u8])> = whole.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    assert_eq!(super::link_files(&paths).unwrap(), super::link_buffers(&in_memory).unwrap());
+    // Reversed, so that the buffer reused from file to file holds another file's bytes first.
+    let reversed: Vec<_> = paths.iter().rev().cloned().collect();
+    let reversed_in_memory: Vec<(&str, &[u8])> = in_memory.iter().rev().copied().collect();
+    assert_eq!(super::link_files(&reversed).unwrap(), super::link_buffers(&reversed_in_memory).unwrap());
     let mut bad = paths.clone();
     bad.insert(1, dir.join("missing.o"));
-    let e1 = super::link_files_in_turn(&bad).unwrap_err().to_string();
-    let e2 = super::link_files_parsing_ahead(&bad).unwrap_err().to_string();
-    assert_eq!(e1, e2);
-    assert!(e1.contains("missing.o"), "{e1}");
+    let err = super::link_files(&bad).unwrap_err().to_string();
+    assert!(err.contains("missing.o"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
