@@ -11,14 +11,15 @@ use super::bytes::Endian;
 use super::codec::{self, NativeWords};
 use super::error::BtfError;
 use super::types::{Kind, TypeId};
-use super::validate::{self, Contained, LinkStep, QuickNames, TypeSource, TypeView};
+use super::validate::{self, Contained, LinkStep, QuickNames, QuickVerdict, TypeSource, TypeView};
 use super::{c_string, checked_str, split_sections, Btf};
 
 /// Standalone BTF as records. Type 0 is `void` (an empty record).
 #[derive(Debug, Clone)]
 pub struct RawBtf<'a> {
-    /// The records of types 1.. back to back.
-    words: Vec<u32>,
+    /// The records of types 1.. back to back: borrowed from the section when it is in the
+    /// host's byte order and aligned (the usual case), converted otherwise.
+    words: Cow<'a, [u32]>,
     /// `words[starts[id]..starts[id + 1]]` is the record of type `id`.
     starts: Vec<usize>,
     /// The kind of each type, decoded once (`Void` for type 0).
@@ -54,7 +55,13 @@ impl Default for RawBtf<'static> {
 impl RawBtf<'static> {
     /// An empty standalone BTF (only `void` and the empty string), little-endian.
     pub fn new() -> RawBtf<'static> {
-        RawBtf { words: Vec::new(), starts: vec![0, 0], kinds: vec![Kind::Void], strings: Cow::Owned(vec![0]), endian: Endian::Little }
+        RawBtf {
+            words: Cow::Owned(Vec::new()),
+            starts: vec![0, 0],
+            kinds: vec![Kind::Void],
+            strings: Cow::Owned(vec![0]),
+            endian: Endian::Little,
+        }
     }
 }
 
@@ -63,10 +70,7 @@ impl<'a> RawBtf<'a> {
     /// errors), borrowing its string section.
     pub fn parse(data: &'a [u8]) -> Result<RawBtf<'a>, BtfError> {
         let (h, type_bytes, strings) = split_sections(data, false)?;
-        let words: Vec<u32> = match h.endian {
-            Endian::Little => type_bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Endian::Big => type_bytes.chunks_exact(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).collect(),
-        };
+        let words = native_words(type_bytes, h.endian);
         let (starts, kinds) = match index_records(&words, type_bytes.len()) {
             Some(index) => index,
             None => index_checked_records(&words, type_bytes.len())?,
@@ -90,6 +94,13 @@ impl<'a> RawBtf<'a> {
     #[inline]
     pub fn kind(&self, id: TypeId) -> Kind {
         self.kinds.get(id as usize).copied().unwrap_or(Kind::Void)
+    }
+
+    /// The words of type `id`'s record (see `RawType`).
+    #[inline]
+    pub fn record_words(&self, id: TypeId) -> Option<&[u32]> {
+        let (start, end) = (*self.starts.get(id as usize)?, *self.starts.get(id as usize + 1)?);
+        self.words.get(start..end)
     }
 
     #[inline]
@@ -119,8 +130,9 @@ impl<'a> RawBtf<'a> {
     /// Appends a record as is (its words are checked when decoded by `to_btf`).
     pub fn push_record(&mut self, record: &[u32]) -> TypeId {
         let id = self.next_type_id();
-        self.words.extend_from_slice(record);
-        self.starts.push(self.words.len());
+        let words = self.words.to_mut();
+        words.extend_from_slice(record);
+        self.starts.push(words.len());
         self.kinds.push(kind_of_info(record.get(1).copied()));
         id
     }
@@ -152,6 +164,26 @@ impl<'a> RawBtf<'a> {
         }
         Ok(btf)
     }
+}
+
+/// The whole words of `bytes` in the host's byte order: the bytes themselves when their
+/// order and alignment allow it, a converted copy otherwise.
+fn native_words(bytes: &[u8], endian: Endian) -> Cow<'_, [u32]> {
+    let whole = &bytes[..bytes.len() / 4 * 4];
+    let host = if cfg!(target_endian = "little") { Endian::Little } else { Endian::Big };
+    if endian == host {
+        // SAFETY: every bit pattern is a valid u32; `align_to` puts in the middle part only
+        // whole, aligned words of `whole`.
+        let (head, middle, tail) = unsafe { whole.align_to::<u32>() };
+        if head.is_empty() && tail.is_empty() {
+            return Cow::Borrowed(middle);
+        }
+    }
+    let word = |b: &[u8]| [b[0], b[1], b[2], b[3]];
+    Cow::Owned(match endian {
+        Endian::Little => whole.chunks_exact(4).map(|b| u32::from_le_bytes(word(b))).collect(),
+        Endian::Big => whole.chunks_exact(4).map(|b| u32::from_be_bytes(word(b))).collect(),
+    })
 }
 
 /// Where each record starts and its kind (see `RawBtf`), if every record obeys the encoding
@@ -429,16 +461,39 @@ impl TypeSource for RawBtf<'_> {
 
     /// Pointers, modifiers, typedefs and FWDs (most types of real BTF) need only a valid
     /// name and an existing target; they are checked here without the generic checks' calls.
-    fn every_type_passes(&self, names: &QuickNames) -> bool {
+    ///
+    /// Cycles: a loop of links, or of types containing each other, must have an edge from a
+    /// type to one with a lower or equal id. Compilers emit a type before the types it refers
+    /// to, so usually the only such edges come from VARs and DATASECs (emitted last); those
+    /// are on no loop when nothing but DATASECs refers to VARs and nothing refers to
+    /// DATASECs. When that holds and there is no other such edge, neither cycle check can
+    /// fail and both are skipped.
+    fn quick_verdict(&self, names: &QuickNames) -> QuickVerdict {
         let count = self.type_count();
-        self.kinds.iter().enumerate().all(|(id, &kind)| {
+        let mut maybe_cyclic = false;
+        let types_pass = self.kinds.iter().enumerate().all(|(id, &kind)| {
             let at = self.starts[id];
-            match kind {
-                _ if is_link(kind) => names.valid(self.words[at]) && self.words[at + 2] < count,
-                Kind::Fwd => names.valid(self.words[at]),
-                _ => self.record(id as TypeId).is_some_and(|t| validate::type_passes(self, names, count, id as TypeId, t)),
+            if is_link(kind) {
+                let target = self.words[at + 2];
+                let to = self.kind(target);
+                maybe_cyclic |= target as usize <= id && is_link(to);
+                if kind != Kind::Ptr {
+                    maybe_cyclic |= may_close_containment_loop(id, kind, target, to);
+                }
+                return names.valid(self.words[at]) && target < count;
             }
-        })
+            if kind == Kind::Fwd {
+                return names.valid(self.words[at]);
+            }
+            let Some(t) = self.record(id as TypeId) else { return false };
+            if validate::contains_types(kind) {
+                // All the ids a container refers to (an array's index type too: more edges
+                // than containment has can only make the answer "maybe").
+                t.for_each_type_id(|c| maybe_cyclic |= may_close_containment_loop(id, kind, c, self.kind(c)));
+            }
+            validate::type_passes(self, names, count, id as TypeId, t)
+        });
+        QuickVerdict { types_pass, acyclic: types_pass && !maybe_cyclic }
     }
 
     fn link_step(&self, slot: usize) -> LinkStep {
@@ -459,6 +514,21 @@ impl TypeSource for RawBtf<'_> {
             Some(id) => Contained::Type(Some(id as usize).filter(|&s| s < self.kinds.len())),
             None => Contained::End,
         }
+    }
+}
+
+/// Whether the containment edge from type `id` (of `kind`) to type `to` (of `to_kind`) could
+/// be part of a containment loop, as far as `quick_verdict` can tell (see there).
+fn may_close_containment_loop(id: usize, kind: Kind, to: TypeId, to_kind: Kind) -> bool {
+    if !validate::contains_types(to_kind) {
+        return false;
+    }
+    match (kind, to_kind) {
+        (_, Kind::Datasec) => true,
+        (Kind::Datasec, Kind::Var) => false,
+        (_, Kind::Var) => true,
+        (Kind::Var | Kind::Datasec, _) => false,
+        _ => to as usize <= id,
     }
 }
 

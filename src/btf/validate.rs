@@ -60,10 +60,11 @@ pub(crate) trait TypeSource {
         self.first_id() + self.own_count() as u32
     }
 
-    /// Whether every own type passes the per-type checks (see `every_type_passes`); a source
+    /// What can be told without building errors: whether every own type passes the per-type
+    /// checks (see `every_type_passes`) and whether reference cycles are impossible. A source
     /// may answer faster for the kinds it can check without the model.
-    fn every_type_passes(&self, names: &QuickNames) -> bool {
-        every_type_passes(self, names)
+    fn quick_verdict(&self, names: &QuickNames) -> QuickVerdict {
+        QuickVerdict { types_pass: every_type_passes(self, names), acyclic: false }
     }
 
     /// For the pointer-chain check: where the own type in `slot` leads.
@@ -93,6 +94,13 @@ pub(crate) trait TypeSource {
     fn own_slot(&self, id: TypeId) -> Option<usize> {
         id.checked_sub(self.first_id()).map(|s| s as usize).filter(|&s| s < self.own_count())
     }
+}
+
+/// See `TypeSource::quick_verdict`.
+pub(crate) struct QuickVerdict {
+    pub types_pass: bool,
+    /// True only if neither check of cycles can fail (false: unknown).
+    pub acyclic: bool,
 }
 
 /// One step along a pointer/modifier/typedef chain.
@@ -153,8 +161,12 @@ impl Btf {
 /// The checks of `Btf::validate`, for any source of types.
 pub(crate) fn validate<S: TypeSource>(src: &S) -> Result<(), BtfError> {
     let names = QuickNames::new(src);
-    if !src.every_type_passes(&names) {
+    let verdict = src.quick_verdict(&names);
+    if !verdict.types_pass {
         check_types_in_order(src, &names)?;
+    }
+    if verdict.acyclic {
+        return Ok(());
     }
     check_pointer_chain_cycles(src)?;
     check_containment_cycles(src)
