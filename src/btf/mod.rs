@@ -456,10 +456,27 @@ impl Btf {
     pub fn to_bytes(&self) -> Vec<u8> {
         // One buffer of the exact size: large BTF (a static link's output) is then never held
         // twice nor over-allocated while being written.
-        let types_len: usize = self.types.iter().map(codec::encoded_len).sum();
-        let hdr_len = self.hdr_len as usize;
-        let mut w = Writer::new(self.endian);
-        w.out.reserve_exact(hdr_len + types_len + self.strings.len());
+        let mut out = Vec::with_capacity(self.encoded_size());
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Size in bytes of what `to_bytes` writes.
+    pub fn encoded_size(&self) -> usize {
+        self.hdr_len as usize + self.types_len() + self.strings.len()
+    }
+
+    fn types_len(&self) -> usize {
+        self.types.iter().map(codec::encoded_len).sum()
+    }
+
+    /// Appends what `to_bytes` returns to `out` (e.g. straight into an ELF file being
+    /// written, without a copy of the section in between).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let types_len = self.types_len();
+        let mut w = Writer { out: std::mem::take(out), endian: self.endian };
+        let start = w.out.len();
+        w.out.reserve(self.hdr_len as usize + types_len + self.strings.len());
         w.u16(BTF_MAGIC);
         w.u8(1);
         w.u8(0);
@@ -468,21 +485,27 @@ impl Btf {
         w.u32(types_len as u32);
         w.u32(types_len as u32);
         w.u32(self.strings.len() as u32);
-        w.out.resize(hdr_len, 0);
+        w.out.resize(start + self.hdr_len as usize, 0);
         for (i, t) in self.types.iter().enumerate() {
             let attribute_tag = self.attribute_tags.contains(&(self.first_id + i as u32));
             codec::encode_type(&mut w, t, attribute_tag);
         }
         w.out.extend_from_slice(&self.strings);
-        w.out
+        *out = w.out;
     }
 
     /// `to_bytes`, after checking every type fits the binary format.
     pub fn to_bytes_checked(&self) -> Result<Vec<u8>, BtfError> {
+        self.check_encodable()?;
+        Ok(self.to_bytes())
+    }
+
+    /// Checks that every type fits the binary format (`to_bytes` would truncate otherwise).
+    pub fn check_encodable(&self) -> Result<(), BtfError> {
         for (i, t) in self.types.iter().enumerate() {
             codec::check_encodable(self.first_id + i as u32, t)?;
         }
-        Ok(self.to_bytes())
+        Ok(())
     }
 
     // ------------------------------------------------------------------ lookups

@@ -189,10 +189,10 @@ fn link(inputs: &[Input], mut layout: Layout, merged: Btf, ext: &PendingExt, opt
     let resolution = resolve::resolve(inputs, &layout, &merged)?;
     let symtab = symtab::build(inputs, &mut layout, &resolution)?;
     let out = btf_merge::merge(inputs, &layout, &resolution, merged, ext, options.dedup_btf)?;
-    let (btf, ext) = match out {
+    let (btf, ext) = match &out {
         Some(m) => {
-            let btf = m.btf.to_bytes_checked().map_err(LinkError::OutputBtf)?;
-            (Some(btf), m.ext.map(|e| e.to_bytes()))
+            m.btf.check_encodable().map_err(LinkError::OutputBtf)?;
+            (Some(&m.btf), m.ext.as_ref().map(|e| e.to_bytes()))
         }
         None => (None, None),
     };

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use object::elf;
 
+use crate::btf::Btf;
 use crate::object::Endian;
 
 use super::layout::OutSection;
@@ -72,7 +73,7 @@ impl StrTab {
     }
 }
 
-struct Shdr {
+struct Shdr<'a> {
     name: u32,
     sh_type: u32,
     flags: u64,
@@ -82,20 +83,43 @@ struct Shdr {
     align: u64,
     entsize: u64,
     /// File contents (empty for NOBITS).
-    data: Vec<u8>,
+    data: Contents<'a>,
+}
+
+/// A section's file contents.
+enum Contents<'a> {
+    Bytes(Vec<u8>),
+    /// Encoded straight into the file being written (the BTF can be megabytes).
+    Btf(&'a Btf),
+}
+
+impl Contents<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Contents::Bytes(b) => b.len(),
+            Contents::Btf(btf) => btf.encoded_size(),
+        }
+    }
+
+    fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            Contents::Bytes(b) => out.extend_from_slice(b),
+            Contents::Btf(btf) => btf.write_to(out),
+        }
+    }
 }
 
 pub fn write(
     endian: Endian,
     sections: &[OutSection],
     symtab: &Symtab,
-    btf: Option<Vec<u8>>,
+    btf: Option<&Btf>,
     btf_ext: Option<Vec<u8>>,
 ) -> Result<Vec<u8>, LinkError> {
     let big = endian == Endian::Big;
     let mut strtab = StrTab::new();
     let mut shdrs: Vec<Shdr> =
-        vec![Shdr { name: 0, sh_type: 0, flags: 0, size: 0, link: 0, info: 0, align: 0, entsize: 0, data: Vec::new() }];
+        vec![Shdr { name: 0, sh_type: 0, flags: 0, size: 0, link: 0, info: 0, align: 0, entsize: 0, data: Contents::Bytes(Vec::new()) }];
     for s in sections {
         shdrs.push(Shdr {
             name: strtab.add(&s.name),
@@ -106,7 +130,7 @@ pub fn write(
             info: 0,
             align: s.align,
             entsize: s.entsize,
-            data: s.data.clone(),
+            data: Contents::Bytes(s.data.clone()),
         });
     }
     // Indices of the sections that follow: relocation sections, BTF, then symtab and strtab.
@@ -132,10 +156,11 @@ pub fn write(
             info: (n + 1) as u32,
             align: 8,
             entsize: REL_SIZE,
-            data: w.buf,
+            data: Contents::Bytes(w.buf),
         });
     }
-    for (name, data) in [(".BTF", btf), (".BTF.ext", btf_ext)] {
+    let btf_sections = [(".BTF", btf.map(Contents::Btf)), (".BTF.ext", btf_ext.map(Contents::Bytes))];
+    for (name, data) in btf_sections {
         if let Some(data) = data {
             shdrs.push(Shdr { name: strtab.add(name), sh_type: elf::SHT_PROGBITS, flags: 0, size: data.len() as u64, link: 0, info: 0, align: 4, entsize: 0, data });
         }
@@ -160,10 +185,20 @@ pub fn write(
         info: symtab.first_global,
         align: 8,
         entsize: SYM_SIZE,
-        data: w.buf,
+        data: Contents::Bytes(w.buf),
     });
     let strtab_bytes = strtab.bytes;
-    shdrs.push(Shdr { name: strtab_name, sh_type: elf::SHT_STRTAB, flags: 0, size: strtab_bytes.len() as u64, link: 0, info: 0, align: 1, entsize: 0, data: strtab_bytes });
+    shdrs.push(Shdr {
+        name: strtab_name,
+        sh_type: elf::SHT_STRTAB,
+        flags: 0,
+        size: strtab_bytes.len() as u64,
+        link: 0,
+        info: 0,
+        align: 1,
+        entsize: 0,
+        data: Contents::Bytes(strtab_bytes),
+    });
     Ok(emit(big, &shdrs, strtab_index as u16))
 }
 
@@ -185,7 +220,7 @@ fn emit(big: bool, shdrs: &[Shdr], shstrndx: u16) -> Vec<u8> {
         w.pad_to(sh.align);
         offsets.push(w.buf.len() as u64);
         if sh.sh_type != elf::SHT_NOBITS {
-            w.buf.extend_from_slice(&sh.data);
+            sh.data.write_to(&mut w.buf);
         }
     }
     w.pad_to(8);
