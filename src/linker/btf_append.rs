@@ -168,6 +168,13 @@ impl MergedTypes {
             if folded[root as usize] != UNSEEN {
                 continue;
             }
+            let Some(t) = input.record(root) else { continue };
+            if small_record_reference(t).is_some_and(|r| r.is_none_or(|c| is_settled(&folded, c))) {
+                // The usual case (see above), settled without the walk's stack.
+                let guess = neighbour_guess(root, &folded);
+                folded[root as usize] = self.lookup(t, guess, &folded, strings);
+                continue;
+            }
             stack.push((root, false));
             while let Some((id, children_done)) = stack.pop() {
                 let Some(t) = input.record(id) else { continue };
@@ -200,6 +207,7 @@ impl MergedTypes {
     /// `guess` is compared first: inputs built from the same headers repeat runs of types in
     /// the same order, so the merged type after the one the previous input type folded into
     /// is usually the one (and comparing it costs no hashing and no random memory access).
+    #[inline(always)]
     fn lookup(&mut self, t: RawType, guess: Option<TypeId>, folded: &[TypeId], strings: &mut StringMap) -> TypeId {
         if !foldable(t) {
             return NEW;
@@ -227,7 +235,7 @@ impl MergedTypes {
     }
 
     /// The merged id whose record is `key`, trying `guess` first.
-    #[inline]
+    #[inline(always)]
     fn find_guessed(&self, key: &[u32], guess: Option<TypeId>) -> TypeId {
         match guess {
             Some(g) if self.is_indexed_record(g, key) => g,
@@ -236,9 +244,9 @@ impl MergedTypes {
     }
 
     /// Whether merged type `id` is indexed and its record is `key`.
-    #[inline]
+    #[inline(always)]
     fn is_indexed_record(&self, id: TypeId, key: &[u32]) -> bool {
-        self.indexed.get(id as usize) == Some(&true) && self.btf.record(id).is_some_and(|m| same_bytes(m.words(), key))
+        self.indexed.get(id as usize) == Some(&true) && self.btf.record_words(id).is_some_and(|m| same_bytes(m, key))
     }
 
     /// The merged id whose record is `key`, or NEW.
@@ -266,14 +274,28 @@ impl MergedTypes {
 /// another shape; Some(None) if a name or type has no counterpart.
 #[inline]
 fn small_key(t: RawType, name: impl FnOnce(u32) -> Option<u32>, id: impl FnOnce(u32) -> Option<u32>) -> Option<Option<[u32; 3]>> {
+    let reference = small_record_reference(t)?;
     let &[name_off, info, size_or_type] = t.words() else { return None };
-    let refers = match t.kind() {
-        Kind::Ptr | Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => true,
-        Kind::Fwd | Kind::Float => false,
-        _ => return None,
-    };
-    let last = if refers { id(size_or_type) } else { Some(size_or_type) };
+    let last = if reference.is_some() { id(size_or_type) } else { Some(size_or_type) };
     Some(name(name_off).zip(last).map(|(name, last)| [name, info, last]))
+}
+
+/// Whether input type `id` is settled (folded, or known to stay NEW).
+#[inline]
+fn is_settled(folded: &[TypeId], id: TypeId) -> bool {
+    folded.get(id as usize).is_some_and(|&f| f != UNSEEN && f != ON_WALK)
+}
+
+/// For a type whose record is its three header words (see `small_key`): its one reference,
+/// if any. None for other shapes.
+#[inline]
+fn small_record_reference(t: RawType) -> Option<Option<TypeId>> {
+    let &[_, _, size_or_type] = t.words() else { return None };
+    match t.kind() {
+        Kind::Ptr | Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => Some(Some(size_or_type)),
+        Kind::Fwd | Kind::Float => Some(None),
+        _ => None,
+    }
 }
 
 /// Where input type `id` probably folds: next to where a settled neighbour folded.
@@ -336,16 +358,35 @@ impl StringIndex {
 }
 
 /// The length of the string at `off` of `strings` (up to its NUL or the end), and whether
-/// `other` holds the same NUL-terminated string at `at`: one pass over the bytes.
+/// `other` holds the same NUL-terminated string at `at`: one pass over the bytes, eight at a
+/// time while both sides have eight left.
 #[inline]
 fn measure_and_compare(strings: &[u8], off: usize, other: &[u8], at: usize) -> (usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let rest = strings.get(off..).unwrap_or(&[]);
     let other = other.get(at..).unwrap_or(&[]);
+    let word = |bytes: &[u8], i: usize| bytes.get(i..i + 8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+    let mut i = 0;
+    while let (Some(a), Some(b)) = (word(rest, i), word(other, i)) {
+        // The lowest byte this flags is the first NUL (higher flags may be false).
+        let zeros = a.wrapping_sub(ONES) & !a & HIGHS;
+        if zeros != 0 {
+            let nul = (zeros.trailing_zeros() / 8) as usize;
+            let upto_nul = u64::MAX >> (8 * (7 - nul));
+            return (i + nul, (a ^ b) & upto_nul == 0);
+        }
+        if a != b {
+            let len = rest[i..].iter().position(|&c| c == 0).map_or(rest.len(), |n| i + n);
+            return (len, false);
+        }
+        i += 8;
+    }
     let mut same = true;
-    for (i, &b) in rest.iter().enumerate() {
-        same &= other.get(i) == Some(&b);
-        if b == 0 {
-            return (i, same);
+    for (j, &c) in rest[i..].iter().enumerate() {
+        same &= other.get(i + j) == Some(&c);
+        if c == 0 {
+            return (i + j, same);
         }
     }
     (rest.len(), false)
@@ -470,5 +511,39 @@ impl<'a> StringMap<'a> {
                 found
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::measure_and_compare;
+
+    /// Against the obvious byte-by-byte answer, for strings around the 8-byte steps, equal or
+    /// differing before, at or after the NUL, and near the ends of both buffers.
+    #[test]
+    fn measuring_and_comparing_strings_agrees_with_bytewise() {
+        let names = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq", "abcdefgX", "abcdefghXjk"];
+        for x in names {
+            for y in names {
+                for pad in [0usize, 3, 8, 20] {
+                    let mut strings = vec![b'#'; pad];
+                    strings.extend_from_slice(x.as_bytes());
+                    strings.push(0);
+                    let mut other = vec![b'$'; pad / 2];
+                    other.extend_from_slice(y.as_bytes());
+                    other.push(0);
+                    let tails: [&[u8]; 2] = [b"", b"zzzzzzzzzzzz\0"];
+                    for tail in tails {
+                        let mut o = other.clone();
+                        o.extend_from_slice(tail);
+                        let mut s = strings.clone();
+                        s.extend_from_slice(tail);
+                        assert_eq!(measure_and_compare(&s, pad, &o, pad / 2), (x.len(), x == y), "{x:?} vs {y:?}, pad {pad}");
+                    }
+                }
+            }
+        }
+        // A string at the very end without its NUL (never in checked BTF): whole rest, unequal.
+        assert_eq!(measure_and_compare(b"abc", 0, b"abc\0", 0), (3, false));
     }
 }
