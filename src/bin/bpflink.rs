@@ -86,18 +86,13 @@ fn link_cmd(args: &[String]) -> ExitCode {
     if inputs.is_empty() {
         return usage_error("link: no input objects");
     }
-    let bytes = match bpflink::linker::link_files(&inputs) {
-        Ok(bytes) => bytes,
+    match bpflink::linker::link_files_to_path(&inputs, Path::new(&out)) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("bpflink: link: {err}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    if let Err(err) = std::fs::write(&out, bytes) {
-        eprintln!("bpflink: {out}: {err}");
-        return ExitCode::FAILURE;
     }
-    ExitCode::SUCCESS
 }
 
 fn inspect_cmd(args: &[String]) -> ExitCode {

@@ -471,12 +471,42 @@ impl Btf {
     }
 
     /// Appends what `to_bytes` returns to `out` (e.g. straight into an ELF file being
-    /// written, without a copy of the section in between).
+    /// assembled in memory, without a copy of the section in between).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let types_len = self.types_len();
         let mut w = Writer { out: std::mem::take(out), endian: self.endian };
+        w.out.reserve(self.encoded_size());
+        let done: std::io::Result<()> = self.encode_header_and_types(&mut w, |_| Ok(()));
+        debug_assert!(done.is_ok(), "keeping everything in memory cannot fail");
+        w.out.extend_from_slice(&self.strings);
+        *out = w.out;
+    }
+
+    /// Writes what `to_bytes` returns to `sink` in pieces of about 64 KiB, so that a large BTF
+    /// (a static link's output) is never held encoded in memory.
+    pub fn write_into(&self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        const PIECE: usize = 64 * 1024;
+        let mut w = Writer::new(self.endian);
+        w.out.reserve(PIECE + 4096);
+        self.encode_header_and_types(&mut w, |buf| {
+            if buf.len() >= PIECE {
+                sink.write_all(buf)?;
+                buf.clear();
+            }
+            Ok(())
+        })?;
+        sink.write_all(&w.out)?;
+        sink.write_all(&self.strings)
+    }
+
+    /// Appends the header and the type records to `w`, offering the buffer to `drain` after
+    /// each record (to write it out and clear it, or to leave it growing).
+    fn encode_header_and_types(
+        &self,
+        w: &mut Writer,
+        mut drain: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let types_len = self.types_len();
         let start = w.out.len();
-        w.out.reserve(self.hdr_len as usize + types_len + self.strings.len());
         w.u16(BTF_MAGIC);
         w.u8(1);
         w.u8(0);
@@ -488,10 +518,10 @@ impl Btf {
         w.out.resize(start + self.hdr_len as usize, 0);
         for (i, t) in self.types.iter().enumerate() {
             let attribute_tag = self.attribute_tags.contains(&(self.first_id + i as u32));
-            codec::encode_type(&mut w, t, attribute_tag);
+            codec::encode_type(w, t, attribute_tag);
+            drain(&mut w.out)?;
         }
-        w.out.extend_from_slice(&self.strings);
-        *out = w.out;
+        Ok(())
     }
 
     /// `to_bytes`, after checking every type fits the binary format.

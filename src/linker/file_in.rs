@@ -19,8 +19,9 @@ const MERGE_GAP: u64 = 4096;
 /// A file's bytes as far as the link reads them, in a buffer kept from one file to the next.
 #[derive(Debug, Default)]
 pub struct FileReader {
-    /// As long as the file; bytes not read are zero or left from an earlier file, and never
-    /// looked at (`elf_in::read` exposes only what `ranges_read` asked for).
+    /// At least as long as the largest file so far; bytes not read are zero or left from an
+    /// earlier file, and never looked at (`elf_in::read` exposes only what `ranges_read`
+    /// asked for).
     buf: Vec<u8>,
 }
 
@@ -29,15 +30,19 @@ impl FileReader {
     /// as long as the file.
     pub fn read(&mut self, file: &File, wanted: impl Fn(&Section) -> bool) -> std::io::Result<&[u8]> {
         let len = usize::try_from(file.metadata()?.len()).map_err(|_| std::io::Error::from_raw_os_error(libc::EFBIG))?;
-        self.buf.resize(len, 0);
+        if self.buf.len() < len {
+            // Zeroed by the allocator (fresh pages): only the parts read are ever touched.
+            self.buf = vec![0; len];
+        }
+        let buf = &mut self.buf[..len];
         for stage in ReadStage::ALL {
-            let Some(ranges) = elf_in::ranges_read(&self.buf, stage, &wanted) else { break };
+            let Some(ranges) = elf_in::ranges_read(buf, stage, &wanted) else { break };
             for range in merged(ranges, len as u64) {
                 // In bounds: `merged` clamps every range to the file.
-                file.read_exact_at(&mut self.buf[range.start as usize..range.end as usize], range.start)?;
+                file.read_exact_at(&mut buf[range.start as usize..range.end as usize], range.start)?;
             }
         }
-        Ok(&self.buf)
+        Ok(&self.buf[..len])
     }
 }
 

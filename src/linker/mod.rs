@@ -171,20 +171,42 @@ impl Linker {
     /// Links the inputs added so far into one ELF object.
     pub fn finalize(&self) -> Result<Vec<u8>, LinkError> {
         let merged = self.types.to_btf()?;
-        link(&self.inputs, self.layout.clone(), merged, &self.ext, self.options)
+        link(&self.inputs, self.layout.clone(), merged, &self.ext, self.options, |out| Ok(out.to_bytes()))
     }
 
     /// Like `finalize`, consuming the linker so that the merged records and their indexes
     /// are freed as soon as they are decoded (lower peak memory for large links).
     pub fn into_output(self) -> Result<Vec<u8>, LinkError> {
+        self.link_consuming(|out| Ok(out.to_bytes()))
+    }
+
+    /// Like `into_output`, writing the object to the file at `path` as it is produced
+    /// (never held whole in memory). The file is created only once the link has succeeded.
+    pub fn write_output(self, path: &Path) -> Result<(), LinkError> {
+        let io = |source| LinkError::Io { path: path.display().to_string(), source };
+        self.link_consuming(|out| {
+            let mut file = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(path).map_err(io)?);
+            out.write_into(&mut file).and_then(|()| std::io::Write::flush(&mut file)).map_err(io)
+        })
+    }
+
+    fn link_consuming<T>(self, emit: impl FnOnce(&write::Output) -> Result<T, LinkError>) -> Result<T, LinkError> {
         let Linker { inputs, options, layout, types, ext, .. } = self;
         let merged = types.to_btf()?;
         drop(types);
-        link(&inputs, layout, merged, &ext, options)
+        link(&inputs, layout, merged, &ext, options, emit)
     }
 }
 
-fn link(inputs: &[Input], mut layout: Layout, merged: Btf, ext: &PendingExt, options: LinkOptions) -> Result<Vec<u8>, LinkError> {
+/// Links the inputs into the output object and hands it to `emit`.
+fn link<T>(
+    inputs: &[Input],
+    mut layout: Layout,
+    merged: Btf,
+    ext: &PendingExt,
+    options: LinkOptions,
+    emit: impl FnOnce(&write::Output) -> Result<T, LinkError>,
+) -> Result<T, LinkError> {
     let first = inputs.first().ok_or(LinkError::NoInputs)?;
     let resolution = resolve::resolve(inputs, &layout, &merged)?;
     let symtab = symtab::build(inputs, &mut layout, &resolution)?;
@@ -196,7 +218,7 @@ fn link(inputs: &[Input], mut layout: Layout, merged: Btf, ext: &PendingExt, opt
         }
         None => (None, None),
     };
-    write::write(first.endian, &layout.sections, &symtab, btf, ext)
+    emit(&write::prepare(first.endian, &layout.sections, &symtab, btf, ext)?)
 }
 
 /// Links objects given as `(name, bytes)` pairs, in order.
@@ -210,11 +232,20 @@ pub fn link_buffers(inputs: &[(&str, &[u8])]) -> Result<Vec<u8>, LinkError> {
 
 /// Links object files, in order.
 pub fn link_files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<u8>, LinkError> {
+    linker_of_files(paths)?.into_output()
+}
+
+/// Links object files, in order, into the file at `out` (see [`Linker::write_output`]).
+pub fn link_files_to_path<P: AsRef<Path>>(paths: &[P], out: &Path) -> Result<(), LinkError> {
+    linker_of_files(paths)?.write_output(out)
+}
+
+fn linker_of_files<P: AsRef<Path>>(paths: &[P]) -> Result<Linker, LinkError> {
     let mut linker = Linker::new();
     for p in paths {
         linker.add_file(p.as_ref())?;
     }
-    linker.into_output()
+    Ok(linker)
 }
 
 #[cfg(test)]

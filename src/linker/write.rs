@@ -7,6 +7,7 @@
 //! `.rel<name>` per section with relocations, `.BTF`, `.BTF.ext`, `.symtab`, `.strtab`
 //! (which also holds the section names, as clang's output does).
 use std::collections::HashMap;
+use std::io::Write;
 
 use object::elf;
 
@@ -39,11 +40,6 @@ impl W {
     }
     fn u64(&mut self, v: u64) {
         self.buf.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
-    }
-    fn pad_to(&mut self, align: u64) {
-        let len = self.buf.len() as u64;
-        let target = len.next_multiple_of(align.max(1));
-        self.buf.resize(target as usize, 0);
     }
 }
 
@@ -101,21 +97,29 @@ impl Contents<'_> {
         }
     }
 
-    fn write_to(&self, out: &mut Vec<u8>) {
+    fn write_into(&self, sink: &mut impl Write) -> std::io::Result<()> {
         match self {
-            Contents::Bytes(b) => out.extend_from_slice(b),
-            Contents::Btf(btf) => btf.write_to(out),
+            Contents::Bytes(b) => sink.write_all(b),
+            Contents::Btf(btf) => btf.write_into(sink),
         }
     }
 }
 
-pub fn write(
+/// The output file, ready to be written: section headers and contents.
+pub struct Output<'a> {
+    shdrs: Vec<Shdr<'a>>,
+    big: bool,
+    shstrndx: u16,
+}
+
+/// Everything the output file holds (`btf` is encoded as the file is written).
+pub fn prepare<'a>(
     endian: Endian,
     sections: &[OutSection],
     symtab: &Symtab,
-    btf: Option<&Btf>,
+    btf: Option<&'a Btf>,
     btf_ext: Option<Vec<u8>>,
-) -> Result<Vec<u8>, LinkError> {
+) -> Result<Output<'a>, LinkError> {
     let big = endian == Endian::Big;
     let mut strtab = StrTab::new();
     let mut shdrs: Vec<Shdr> =
@@ -199,63 +203,105 @@ pub fn write(
         entsize: 0,
         data: Contents::Bytes(strtab_bytes),
     });
-    Ok(emit(big, &shdrs, strtab_index as u16))
+    Ok(Output { shdrs, big, shstrndx: strtab_index as u16 })
 }
 
-fn emit(big: bool, shdrs: &[Shdr], shstrndx: u16) -> Vec<u8> {
-    // One allocation of the exact file size (the output can be megabytes of BTF).
-    let mut size = EHDR_SIZE;
-    for sh in shdrs {
-        size = size.next_multiple_of(sh.align.max(1));
-        if sh.sh_type != elf::SHT_NOBITS {
-            size += sh.data.len() as u64;
+impl Output<'_> {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let (offsets, size) = self.layout();
+        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let written = self.emit(&mut buf, &offsets);
+        debug_assert!(written.is_ok(), "writing to memory cannot fail");
+        buf
+    }
+
+    /// Writes the file to `sink` as it is produced (the output is never held whole).
+    pub fn write_into(&self, sink: &mut impl Write) -> std::io::Result<()> {
+        let (offsets, _) = self.layout();
+        self.emit(sink, &offsets)
+    }
+
+    /// Each section's offset in the file, and the file's size. Contents follow the ELF
+    /// header in section order, each at its alignment; the section headers come last.
+    fn layout(&self) -> (Vec<u64>, u64) {
+        let mut offsets = Vec::with_capacity(self.shdrs.len());
+        let mut at = EHDR_SIZE;
+        for sh in &self.shdrs {
+            at = at.next_multiple_of(sh.align.max(1));
+            offsets.push(at);
+            if sh.sh_type != elf::SHT_NOBITS {
+                at += sh.data.len() as u64;
+            }
         }
+        let shoff = at.next_multiple_of(8);
+        offsets.push(shoff);
+        (offsets, shoff + SHDR_SIZE * self.shdrs.len() as u64)
     }
-    let size = size.next_multiple_of(8) + SHDR_SIZE * shdrs.len() as u64;
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    buf.resize(EHDR_SIZE as usize, 0);
-    let mut w = W { buf, big };
-    let mut offsets = Vec::with_capacity(shdrs.len());
-    for sh in shdrs {
-        w.pad_to(sh.align);
-        offsets.push(w.buf.len() as u64);
-        if sh.sh_type != elf::SHT_NOBITS {
-            sh.data.write_to(&mut w.buf);
+
+    /// `offsets` as `layout` gives them (the last one is where the section headers go).
+    fn emit(&self, sink: &mut impl Write, offsets: &[u64]) -> std::io::Result<()> {
+        let shoff = offsets.last().copied().unwrap_or(EHDR_SIZE);
+        sink.write_all(&self.elf_header(shoff))?;
+        let mut at = EHDR_SIZE;
+        for (sh, &off) in self.shdrs.iter().zip(offsets) {
+            pad(sink, off - at)?;
+            at = off;
+            if sh.sh_type != elf::SHT_NOBITS {
+                sh.data.write_into(sink)?;
+                at += sh.data.len() as u64;
+            }
         }
+        pad(sink, shoff - at)?;
+        let mut w = W { buf: Vec::with_capacity(self.shdrs.len() * SHDR_SIZE as usize), big: self.big };
+        for (sh, &off) in self.shdrs.iter().zip(offsets) {
+            w.u32(sh.name);
+            w.u32(sh.sh_type);
+            w.u64(sh.flags);
+            w.u64(0);
+            w.u64(if sh.sh_type == elf::SHT_NULL { 0 } else { off });
+            w.u64(sh.size);
+            w.u32(sh.link);
+            w.u32(sh.info);
+            w.u64(sh.align);
+            w.u64(sh.entsize);
+        }
+        sink.write_all(&w.buf)
     }
-    w.pad_to(8);
-    let shoff = w.buf.len() as u64;
-    for (sh, &off) in shdrs.iter().zip(&offsets) {
-        w.u32(sh.name);
-        w.u32(sh.sh_type);
-        w.u64(sh.flags);
-        w.u64(0);
-        w.u64(if sh.sh_type == elf::SHT_NULL { 0 } else { off });
-        w.u64(sh.size);
-        w.u32(sh.link);
-        w.u32(sh.info);
-        w.u64(sh.align);
-        w.u64(sh.entsize);
+
+    fn elf_header(&self, shoff: u64) -> Vec<u8> {
+        let big = self.big;
+        let mut h = W { buf: Vec::with_capacity(EHDR_SIZE as usize), big };
+        h.buf.extend_from_slice(&elf::ELFMAG);
+        h.u8(elf::ELFCLASS64);
+        h.u8(if big { elf::ELFDATA2MSB } else { elf::ELFDATA2LSB });
+        h.u8(elf::EV_CURRENT);
+        h.buf.resize(16, 0);
+        h.u16(elf::ET_REL);
+        h.u16(elf::EM_BPF);
+        h.u32(u32::from(elf::EV_CURRENT));
+        h.u64(0); // e_entry
+        h.u64(0); // e_phoff
+        h.u64(shoff);
+        h.u32(0); // e_flags
+        h.u16(EHDR_SIZE as u16);
+        h.u16(0); // e_phentsize
+        h.u16(0); // e_phnum
+        h.u16(SHDR_SIZE as u16);
+        h.u16(self.shdrs.len() as u16);
+        h.u16(self.shstrndx);
+        h.buf
     }
-    let mut h = W { buf: Vec::with_capacity(EHDR_SIZE as usize), big };
-    h.buf.extend_from_slice(&elf::ELFMAG);
-    h.u8(elf::ELFCLASS64);
-    h.u8(if big { elf::ELFDATA2MSB } else { elf::ELFDATA2LSB });
-    h.u8(elf::EV_CURRENT);
-    h.buf.resize(16, 0);
-    h.u16(elf::ET_REL);
-    h.u16(elf::EM_BPF);
-    h.u32(u32::from(elf::EV_CURRENT));
-    h.u64(0); // e_entry
-    h.u64(0); // e_phoff
-    h.u64(shoff);
-    h.u32(0); // e_flags
-    h.u16(EHDR_SIZE as u16);
-    h.u16(0); // e_phentsize
-    h.u16(0); // e_phnum
-    h.u16(SHDR_SIZE as u16);
-    h.u16(shdrs.len() as u16);
-    h.u16(shstrndx);
-    w.buf[..EHDR_SIZE as usize].copy_from_slice(&h.buf);
-    w.buf
+}
+
+/// Writes `n` zero bytes (alignment padding).
+fn pad(sink: &mut impl Write, n: u64) -> std::io::Result<()> {
+    const ZEROS: [u8; 64] = [0; 64];
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(ZEROS.len() as u64);
+        sink.write_all(&ZEROS[..step as usize])?;
+        left -= step;
+    }
+    Ok(())
 }
