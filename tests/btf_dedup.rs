@@ -5,7 +5,7 @@ mod common;
 #[path = "btf_dedup_helpers.rs"]
 mod helpers;
 
-use bpflink::btf::dedup::{dedup, Deduped};
+use bpflink::btf::dedup::{dedup, dedup_owned, Deduped};
 use bpflink::btf::*;
 use helpers::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,8 +27,14 @@ pub fn corpus_that_compiles() -> Vec<std::path::PathBuf> {
     objs
 }
 
+/// `dedup`, after checking that `dedup_owned` (the linker's, which works in place) gives
+/// exactly the same BTF and remap.
 fn dd(btf: &Btf) -> Deduped {
-    dedup(btf).unwrap_or_else(|e| panic!("dedup failed: {e}"))
+    let out = dedup(btf).unwrap_or_else(|e| panic!("dedup failed: {e}"));
+    let owned = dedup_owned(btf.clone()).unwrap_or_else(|e| panic!("dedup_owned failed: {e}"));
+    assert!(owned.btf == out.btf, "dedup_owned's BTF differs from dedup's");
+    assert_eq!(owned.remap, out.remap, "dedup_owned's remap differs from dedup's");
+    out
 }
 
 fn dedup_objects() -> Vec<PathBuf> {

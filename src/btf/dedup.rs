@@ -43,12 +43,30 @@ pub fn dedup(btf: &Btf) -> Result<Deduped, BtfError> {
     build(btf, names_by_offset, &plan, |id| btf.types().get(id).cloned())
 }
 
-/// Like `dedup`, consuming `btf`: kept types are moved rather than copied into the result, so
-/// the input and the output are never both held in full (peak memory of a large link).
+/// Like `dedup`, consuming `btf`: the kept types are renamed and renumbered where they are,
+/// so the input and the output are never both held (peak memory of a large link).
 pub fn dedup_owned(mut btf: Btf) -> Result<Deduped, BtfError> {
     let (plan, names_by_offset) = plan(&btf)?;
-    let mut types = std::mem::take(&mut btf.types);
-    build(&btf, names_by_offset, &plan, |id| types.get_mut(id).map(|t| std::mem::replace(t, VOID.clone())))
+    let mut src_names = Btf::new();
+    src_names.strings = std::mem::take(&mut btf.strings);
+    let mut out_names = Btf::new();
+    let mut renamed = vec![NONE; src_names.strings.len()];
+    let mut failed = None;
+    let kept = |id: TypeId| plan.new_id.get(id as usize).is_some_and(|&new| new != NONE);
+    btf.retain_types(kept, |t| {
+        if failed.is_none() {
+            failed = rename_into(&src_names, names_by_offset, t, &mut out_names, &mut renamed).err();
+        }
+        t.for_each_type_id_mut(|target| *target = plan.remap.get(*target as usize).copied().unwrap_or(0));
+    });
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    btf.strings = out_names.strings;
+    // As a BTF built anew (see `build`): the 24-byte header, no string index.
+    btf.hdr_len = super::BTF_HEADER_SIZE;
+    btf.string_index = std::sync::OnceLock::new();
+    Ok(Deduped { btf, remap: plan.remap })
 }
 
 /// Every phase but compaction; returns the kept types' new ids and the full remap.
@@ -75,7 +93,7 @@ fn build(
     src: &Btf,
     names_by_offset: bool,
     plan: &Plan,
-    mut take: impl FnMut(usize) -> Option<BtfType>,
+    take: impl Fn(usize) -> Option<BtfType>,
 ) -> Result<Deduped, BtfError> {
     let mut out = Btf::new();
     out.set_endian(src.endian());

@@ -375,6 +375,29 @@ impl Btf {
         &self.types
     }
 
+    /// Keeps the own types for which `keep(id)` holds, in order and renumbered consecutively
+    /// (attribute-tag marks follow their types), calling `fix` on each one kept (e.g. to
+    /// renumber its references). Done in place: no second type vector is ever allocated.
+    pub fn retain_types(&mut self, mut keep: impl FnMut(TypeId) -> bool, mut fix: impl FnMut(&mut BtfType)) {
+        let first = self.first_id;
+        let tags = std::mem::take(&mut self.attribute_tags);
+        let mut kept = 0usize;
+        for i in 0..self.types.len() {
+            let id = first + i as u32;
+            // Type 0 of a standalone BTF is void and stays.
+            if !(id == 0 || keep(id)) {
+                continue;
+            }
+            self.types.swap(kept, i);
+            fix(&mut self.types[kept]);
+            if tags.contains(&id) {
+                self.attribute_tags.insert(first + kept as u32);
+            }
+            kept += 1;
+        }
+        self.types.truncate(kept);
+    }
+
     /// Own types, mutable (e.g. to remap type ids or string offsets).
     pub fn types_mut(&mut self) -> &mut [BtfType] {
         &mut self.types

@@ -100,6 +100,12 @@ impl MergedTypes {
     /// `Err(None)`: the merged BTF would need more than 2^32 ids.
     fn stage_types(&mut self, input: &RawBtf) -> Result<Staged, Option<BtfError>> {
         let count = input.type_count() as usize;
+        if self.heads.is_empty() {
+            // Objects built from shared headers merge into a few times one object's types:
+            // sized once for that, the indexes rarely grow (each growth rehashes them all).
+            self.heads.reserve(2 * count);
+            self.strings.by_hash.reserve(input.strings().len() / 8);
+        }
         let mut strings = StringMap::new(input, &self.strings, &self.btf, std::mem::take(&mut self.scratch.string_map));
         let folded = if self.fold { self.find_folded(input, &mut strings) } else { vec![NEW; count] };
         let mut map = folded;

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::btf::{
-    dedup, Btf, BtfExt, BtfType, CoreRelo, Kind, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, Prehashed, RawBtf,
+    dedup, Btf, BtfExt, BtfType, CoreRelo, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, Prehashed, RawBtf,
     SeededHasher, TypeId, TypeKind, VarLinkage, VarSecInfo,
 };
 
@@ -170,9 +170,11 @@ pub fn merge(
     if !inputs.iter().any(|i| i.has_btf) {
         return Ok(None);
     }
-    let (mut out, map) = keep_representatives(inputs, res, &mut merged)?;
-    add_datasecs(inputs, layout, res, &merged, &map, &mut out)?;
-    drop(merged);
+    let (kept, map) = representatives(inputs, res, &merged);
+    let datasecs = rebuilt_datasecs(inputs, layout, res, &merged, &map)?;
+    merged.retain_types(|id| kept[id as usize], |t| t.for_each_type_id_mut(|tid| *tid = map.get(*tid as usize).copied().unwrap_or(0)));
+    let mut out = merged;
+    add_datasecs(&mut out, datasecs);
     let (btf, remap) = if dedup_types {
         let d = dedup::dedup_owned(out).map_err(LinkError::OutputBtf)?;
         (d.btf, d.remap)
@@ -216,12 +218,12 @@ fn fate(input_idx: usize, input: &Input, name: &str, id: TypeId, res: &Resolutio
     }
 }
 
-/// The merged BTF without the FUNC/VARs that do not represent their global name: all
-/// declarations and losing weak definitions of a name become the one FUNC/VAR of the chosen
-/// definition (or, for an unresolved extern, of its first declaration). Returns the new BTF
-/// and the merged → new id map (0 for dropped types). Kept types are moved out of `merged`,
-/// but for FUNCs and VARs (copied: `add_datasecs` still reads them there).
-fn keep_representatives(inputs: &[Input], res: &Resolution, merged: &mut Btf) -> Result<(Btf, Vec<TypeId>), LinkError> {
+/// Which merged types stay: all but the FUNC/VARs that do not represent their global name.
+/// All declarations and losing weak definitions of a name become the one FUNC/VAR of the
+/// chosen definition (or, for an unresolved extern, of its first declaration). Returns, per
+/// merged id, whether it stays, and its id once the others are dropped (0 for dropped types,
+/// the representative's for replaced ones).
+fn representatives(inputs: &[Input], res: &Resolution, merged: &Btf) -> (Vec<bool>, Vec<TypeId>) {
     let count = merged.type_count() as usize;
     let mut fates = vec![Fate::Keep; count];
     for (i, input) in inputs.iter().enumerate() {
@@ -246,25 +248,7 @@ fn keep_representatives(inputs: &[Input], res: &Resolution, merged: &mut Btf) ->
             map[id] = map.get(*rep as usize).copied().unwrap_or(0);
         }
     }
-    // Same string section: names keep their offsets.
-    let mut out = Btf::new_with_strings_of(merged);
-    for id in 1..merged.type_count() {
-        if fates[id as usize] != Fate::Keep {
-            continue;
-        }
-        let attribute_tag = merged.is_attribute_tag(id);
-        let t = merged.type_mut(id).map_err(LinkError::OutputBtf)?;
-        let mut nt = match t.kind() {
-            Kind::Func | Kind::Var => t.clone(),
-            _ => std::mem::replace(t, BtfType { name_off: 0, kind: TypeKind::Void }),
-        };
-        nt.for_each_type_id_mut(|tid| *tid = map.get(*tid as usize).copied().unwrap_or(0));
-        let new_id = out.add_type(nt);
-        if attribute_tag {
-            out.set_attribute_tag(new_id, true).map_err(LinkError::OutputBtf)?;
-        }
-    }
-    Ok((out, map))
+    (fates.iter().map(|f| *f == Fate::Keep).collect(), map)
 }
 
 /// One DATASEC being rebuilt.
@@ -276,7 +260,16 @@ struct NewDatasec {
     seen: HashSet<TypeId>,
 }
 
-fn add_datasecs(inputs: &[Input], layout: &Layout, res: &Resolution, merged: &Btf, map: &[TypeId], out: &mut Btf) -> Result<(), LinkError> {
+/// A DATASEC of the output: name, size and entries (ids in the new numbering).
+struct OutDatasec {
+    name: String,
+    size: u32,
+    vars: Vec<VarSecInfo>,
+}
+
+/// The output's DATASECs, from the inputs' entries (`merged` in the merged numbering, `map`
+/// to the new one).
+fn rebuilt_datasecs(inputs: &[Input], layout: &Layout, res: &Resolution, merged: &Btf, map: &[TypeId]) -> Result<Vec<OutDatasec>, LinkError> {
     let mut secs: Vec<NewDatasec> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     // Real sections first, in output order, so the layout decides the DATASEC order.
@@ -315,7 +308,7 @@ fn add_datasecs(inputs: &[Input], layout: &Layout, res: &Resolution, merged: &Bt
             }
         }
     }
-    let mut strings = StringFinder::of(out);
+    let mut out = Vec::new();
     for (sec, used) in secs.into_iter().zip(used) {
         if !used {
             continue;
@@ -328,10 +321,17 @@ fn add_datasecs(inputs: &[Input], layout: &Layout, res: &Resolution, merged: &Bt
             }
             None => 0,
         };
-        let name_off = strings.add(out, &sec.name);
+        out.push(OutDatasec { name: sec.name, size, vars });
+    }
+    Ok(out)
+}
+
+fn add_datasecs(out: &mut Btf, datasecs: Vec<OutDatasec>) {
+    let mut strings = StringFinder::of(out);
+    for OutDatasec { name, size, vars } in datasecs {
+        let name_off = strings.add(out, &name);
         out.add_type(BtfType { name_off, kind: TypeKind::Datasec { size, vars } });
     }
-    Ok(())
 }
 
 /// The rebuilt entry for one input DATASEC entry, or None if it does not belong in the output.
@@ -453,6 +453,8 @@ impl StringFinder {
         let mut first = HashMap::default();
         if btf.base().is_none() {
             let strings = btf.strings();
+            // Sized once: growing a table of every string of a large BTF rehashes it repeatedly.
+            first.reserve(strings.iter().filter(|&&b| b == 0).count());
             let mut off = 0usize;
             for piece in strings.split(|&b| b == 0) {
                 if off >= strings.len() {
