@@ -6,6 +6,7 @@
 //! decoding each one into the type model (with its vectors) first; only the merged result is
 //! decoded, once (`to_btf`).
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use super::bytes::Endian;
 use super::codec::{self, NativeWords};
@@ -290,10 +291,19 @@ impl<'r> RawType<'r> {
     /// record order.
     #[inline]
     pub fn for_each_slot(self, mut f: impl FnMut(usize, Slot)) {
+        let _ = self.try_for_each_slot(|i, slot| {
+            f(i, slot);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// `for_each_slot`, stopping as soon as `f` breaks.
+    #[inline]
+    pub fn try_for_each_slot(self, mut f: impl FnMut(usize, Slot) -> ControlFlow<()>) -> ControlFlow<()> {
         if self.w.is_empty() {
-            return;
+            return ControlFlow::Continue(());
         }
-        f(0, Slot::Name);
+        f(0, Slot::Name)?;
         let entries = self.vlen() as usize;
         match self.kind() {
             Kind::Ptr
@@ -306,24 +316,24 @@ impl<'r> RawType<'r> {
             | Kind::Func
             | Kind::Var => f(2, Slot::Type),
             Kind::Array => {
-                f(3, Slot::Type);
-                f(4, Slot::Type);
+                f(3, Slot::Type)?;
+                f(4, Slot::Type)
             }
-            Kind::Struct | Kind::Union => (0..entries).for_each(|i| {
-                f(3 + 3 * i, Slot::Name);
-                f(4 + 3 * i, Slot::Type);
+            Kind::Struct | Kind::Union => (0..entries).try_for_each(|i| {
+                f(3 + 3 * i, Slot::Name)?;
+                f(4 + 3 * i, Slot::Type)
             }),
-            Kind::Enum => (0..entries).for_each(|i| f(3 + 2 * i, Slot::Name)),
-            Kind::Enum64 => (0..entries).for_each(|i| f(3 + 3 * i, Slot::Name)),
+            Kind::Enum => (0..entries).try_for_each(|i| f(3 + 2 * i, Slot::Name)),
+            Kind::Enum64 => (0..entries).try_for_each(|i| f(3 + 3 * i, Slot::Name)),
             Kind::FuncProto => {
-                f(2, Slot::Type);
-                (0..entries).for_each(|i| {
-                    f(3 + 2 * i, Slot::Name);
-                    f(4 + 2 * i, Slot::Type);
-                });
+                f(2, Slot::Type)?;
+                (0..entries).try_for_each(|i| {
+                    f(3 + 2 * i, Slot::Name)?;
+                    f(4 + 2 * i, Slot::Type)
+                })
             }
-            Kind::Datasec => (0..entries).for_each(|i| f(3 + 3 * i, Slot::Type)),
-            Kind::Void | Kind::Int | Kind::Fwd | Kind::Float => {}
+            Kind::Datasec => (0..entries).try_for_each(|i| f(3 + 3 * i, Slot::Type)),
+            Kind::Void | Kind::Int | Kind::Fwd | Kind::Float => ControlFlow::Continue(()),
         }
     }
 
@@ -339,16 +349,18 @@ impl<'r> RawType<'r> {
     ) -> bool {
         let start = out.len();
         out.extend_from_slice(self.w);
-        let mut mapped = true;
         let record = &mut out[start..];
-        self.for_each_slot(|i, slot| {
-            let Some(word) = record.get_mut(i).filter(|_| mapped) else { return };
+        let mapped = self.try_for_each_slot(|i, slot| {
+            let Some(word) = record.get_mut(i) else { return ControlFlow::Break(()) };
             match if slot == Slot::Name { name(*word) } else { id(*word) } {
-                Some(new) => *word = new,
-                None => mapped = false,
+                Some(new) => {
+                    *word = new;
+                    ControlFlow::Continue(())
+                }
+                None => ControlFlow::Break(()),
             }
         });
-        mapped
+        mapped.is_continue()
     }
 }
 

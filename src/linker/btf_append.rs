@@ -160,25 +160,35 @@ impl MergedTypes {
         }
     }
 
-    /// For every input type: the identical merged type, or NEW. Types are settled children
-    /// first (depth first, with an explicit stack); a type reached again while on the walk
-    /// closes a cycle and, with every type above it, stays NEW. The result does not depend on
-    /// the order of the walk; roots are taken from the last id down because compilers emit a
-    /// type before the types it refers to, so that most children are settled already.
+    /// For every input type: the identical merged type, or NEW. A type is settled once all
+    /// it refers to is; a type reached again while on the walk closes a cycle and, with every
+    /// type above it, stays NEW. The result does not depend on the order in which types are
+    /// settled. Compilers emit a type before the types it refers to, so going from the last
+    /// id down settles most types at once; the walk (depth first, with an explicit stack)
+    /// settles the rest.
     fn find_folded(&mut self, input: &RawBtf, strings: &mut StringMap) -> Vec<TypeId> {
         let count = input.type_count() as usize;
         let mut folded = vec![UNSEEN; count];
         folded[0] = 0;
-        let mut stack = std::mem::take(&mut self.scratch.stack);
+        // First, every type whose references are settled already, from the last id down (the
+        // usual case); the others (VARs, DATASECs and FUNCs, which refer back to what came
+        // before them, and anything on a cycle) wait for the walk, so that it does not settle
+        // through its stack what this loop settles cheaply.
+        let mut waiting = Vec::new();
         for root in (1..count as TypeId).rev() {
-            if folded[root as usize] != UNSEEN {
-                continue;
-            }
             let Some(t) = input.record(root) else { continue };
-            if small_record_reference(t).is_some_and(|r| r.is_none_or(|c| is_settled(&folded, c))) {
-                // The usual case (see above), settled without the walk's stack.
+            if let Some(f) = self.fold_small(t, root, &folded, strings) {
+                folded[root as usize] = f;
+            } else if references_settled(t, &folded) {
                 let guess = neighbour_guess(root, &folded);
                 folded[root as usize] = self.lookup(t, guess, &folded, strings);
+            } else {
+                waiting.push(root);
+            }
+        }
+        let mut stack = std::mem::take(&mut self.scratch.stack);
+        for root in waiting {
+            if folded[root as usize] != UNSEEN {
                 continue;
             }
             stack.push((root, false));
@@ -207,6 +217,31 @@ impl MergedTypes {
         }
         self.scratch.stack = stack;
         folded
+    }
+
+    /// What `lookup` answers for a type whose record is its three header words (pointers,
+    /// modifiers, typedefs, FWDs, floats: most types) once its one reference is settled;
+    /// None for other types and unsettled references (those take the walk). Written out
+    /// rather than through `lookup`'s general remapping: it runs for almost every input type.
+    #[inline(always)]
+    fn fold_small(&self, t: RawType, id: TypeId, folded: &[TypeId], strings: &mut StringMap) -> Option<TypeId> {
+        let &[name_off, info, size_or_type] = t.words() else { return None };
+        let last = match t.kind() {
+            Kind::Ptr | Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => {
+                let target = *folded.get(size_or_type as usize)?;
+                if target == UNSEEN || target == ON_WALK {
+                    return None;
+                }
+                if target == NEW || t.is_attribute_tag() {
+                    return Some(NEW);
+                }
+                target
+            }
+            Kind::Fwd | Kind::Float => size_or_type,
+            _ => return None,
+        };
+        let Some(name) = strings.find(&self.btf, &self.strings, name_off) else { return Some(NEW) };
+        Some(self.find_guessed(&[name, info, last], neighbour_guess(id, folded)))
     }
 
     /// The merged type identical to input type `t` whose references are all settled, or NEW.
@@ -286,12 +321,6 @@ fn small_key(t: RawType, name: impl FnOnce(u32) -> Option<u32>, id: impl FnOnce(
     Some(name(name_off).zip(last).map(|(name, last)| [name, info, last]))
 }
 
-/// Whether input type `id` is settled (folded, or known to stay NEW).
-#[inline]
-fn is_settled(folded: &[TypeId], id: TypeId) -> bool {
-    folded.get(id as usize).is_some_and(|&f| f != UNSEEN && f != ON_WALK)
-}
-
 /// For a type whose record is its three header words (see `small_key`): its one reference,
 /// if any. None for other shapes.
 #[inline]
@@ -304,12 +333,20 @@ fn small_record_reference(t: RawType) -> Option<Option<TypeId>> {
     }
 }
 
+/// Whether every type `t` refers to is settled (folded, or known to stay NEW).
+fn references_settled(t: RawType, folded: &[TypeId]) -> bool {
+    let mut settled = true;
+    t.for_each_type_id(|c| settled &= folded.get(c as usize).is_some_and(|&f| f != UNSEEN && f != ON_WALK));
+    settled
+}
+
 /// Where input type `id` probably folds: next to where a settled neighbour folded.
 #[inline]
 fn neighbour_guess(id: TypeId, folded: &[TypeId]) -> Option<TypeId> {
     let folded_at = |n: usize| folded.get(n).copied().filter(|&f| f != 0 && f < ON_WALK);
     let id = id as usize;
-    folded_at(id.wrapping_sub(1)).map(|f| f + 1).or_else(|| folded_at(id + 1).map(|f| f - 1))
+    // Types are settled from the last id down, so the next id is usually the settled one.
+    folded_at(id + 1).map(|f| f - 1).or_else(|| folded_at(id.wrapping_sub(1)).map(|f| f + 1))
 }
 
 /// Kinds that may be folded into an identical merged type (see the module comment).
@@ -363,39 +400,41 @@ impl StringIndex {
     }
 }
 
-/// The length of the string at `off` of `strings` (up to its NUL or the end), and whether
-/// `other` holds the same NUL-terminated string at `at`: one pass over the bytes, eight at a
-/// time while both sides have eight left.
+/// The little-endian word of the 8 bytes at `at`, if there are 8.
 #[inline]
-fn measure_and_compare(strings: &[u8], off: usize, other: &[u8], at: usize) -> (usize, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let rest = strings.get(off..).unwrap_or(&[]);
-    let other = other.get(at..).unwrap_or(&[]);
-    let word = |bytes: &[u8], i: usize| bytes.get(i..i + 8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    bytes.get(at..at + 8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+}
+
+/// How many leading bytes `a` and `b` have in common (eight compared at a time).
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let mut i = 0;
-    while let (Some(a), Some(b)) = (word(rest, i), word(other, i)) {
-        // The lowest byte this flags is the first NUL (higher flags may be false).
-        let zeros = a.wrapping_sub(ONES) & !a & HIGHS;
-        if zeros != 0 {
-            let nul = (zeros.trailing_zeros() / 8) as usize;
-            let upto_nul = u64::MAX >> (8 * (7 - nul));
-            return (i + nul, (a ^ b) & upto_nul == 0);
-        }
-        if a != b {
-            let len = rest[i..].iter().position(|&c| c == 0).map_or(rest.len(), |n| i + n);
-            return (len, false);
+    while let (Some(x), Some(y)) = (word_at(a, i), word_at(b, i)) {
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    let mut same = true;
-    for (j, &c) in rest[i..].iter().enumerate() {
-        same &= other.get(i + j) == Some(&c);
-        if c == 0 {
-            return (i + j, same);
+    i + a[i.min(a.len())..].iter().zip(b.get(i..).unwrap_or_default()).take_while(|(x, y)| x == y).count()
+}
+
+/// The length of the string at `at` of `strings`: up to its NUL, or to the end if none.
+#[inline]
+fn string_len(strings: &[u8], at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = at;
+    while let Some(w) = word_at(strings, i) {
+        // The lowest byte this flags is the first NUL (higher flags may be false).
+        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zeros != 0 {
+            return i - at + (zeros.trailing_zeros() / 8) as usize;
         }
+        i += 8;
     }
-    (rest.len(), false)
+    let rest = strings.get(i..).unwrap_or_default();
+    i - at + rest.iter().position(|&b| b == 0).unwrap_or(rest.len())
 }
 
 /// Whether the NUL-terminated string at `off` of `strings` is `bytes`.
@@ -421,35 +460,46 @@ struct StringMap<'a> {
 
 impl<'a> StringMap<'a> {
     /// Looks every string of the input up in `index` in one pass over the string section:
-    /// each is hashed once, where looking names up as types use them would hash again the
-    /// ones not merged yet (and pay a scan for the NUL per lookup).
+    /// each is hashed once at most, where looking names up as types use them would hash again
+    /// the ones not merged yet (and pay a scan for the NUL per lookup).
     ///
-    /// Inputs built from the same headers list most of their strings in the same order, so
-    /// the merged string after the one the previous input string matched is compared first:
-    /// merged strings are unique, so an equal one there is the one the index would give.
+    /// Inputs built from the same headers list most of their strings in the same order as
+    /// the merged section (which holds every string once): while the bytes of both agree from
+    /// the string matched last, every input string maps to the merged string at the same
+    /// distance, without hashing. Only a string where they part is looked up by content.
     fn new(input: &'a RawBtf<'a>, index: &StringIndex, merged: &RawBtf, mut map: Vec<u32>) -> StringMap<'a> {
         let strings = input.strings();
         let merged_strings = merged.strings();
         map.clear();
         map.resize(strings.len(), UNKNOWN);
-        let mut off = 0usize;
-        let mut guess = 0usize;
+        let (mut off, mut guess) = (0usize, 0usize);
         while off < strings.len() {
-            let (len, at_guess) = measure_and_compare(strings, off, merged_strings, guess);
-            let piece = &strings[off..off + len];
-            let found = if at_guess && len != 0 {
-                Some(guess as u32)
-            } else {
-                index.get(merged, piece, SeededHasher::of_bytes(piece))
-            };
-            map[off] = match found {
+            let run = common_prefix(&strings[off..], merged_strings.get(guess..).unwrap_or_default());
+            // Strings wholly inside the run; an empty one only at 0 (the merged section has
+            // its one empty string there).
+            let mut at = off;
+            let mut len = string_len(strings, at);
+            while at + len < off + run && (len != 0 || at == 0) {
+                map[at] = (guess + (at - off)) as u32;
+                at += len + 1;
+                len = string_len(strings, at);
+            }
+            if at >= strings.len() {
+                break;
+            }
+            let piece = &strings[at..at + len];
+            map[at] = match index.get(merged, piece, SeededHasher::of_bytes(piece)) {
                 Some(m) => {
                     guess = m as usize + len + 1;
                     m
                 }
-                None => ABSENT,
+                None => {
+                    // New to the merged section: the next string may continue the run.
+                    guess += at - off;
+                    ABSENT
+                }
             };
-            off += len + 1;
+            off = at + len + 1;
         }
         StringMap { input, map }
     }
@@ -522,34 +572,20 @@ impl<'a> StringMap<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::measure_and_compare;
+    use super::{common_prefix, string_len};
 
-    /// Against the obvious byte-by-byte answer, for strings around the 8-byte steps, equal or
-    /// differing before, at or after the NUL, and near the ends of both buffers.
+    /// Against the obvious byte-by-byte answers, around the 8-byte steps and the ends.
     #[test]
-    fn measuring_and_comparing_strings_agrees_with_bytewise() {
-        let names = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq", "abcdefgX", "abcdefghXjk"];
-        for x in names {
-            for y in names {
-                for pad in [0usize, 3, 8, 20] {
-                    let mut strings = vec![b'#'; pad];
-                    strings.extend_from_slice(x.as_bytes());
-                    strings.push(0);
-                    let mut other = vec![b'$'; pad / 2];
-                    other.extend_from_slice(y.as_bytes());
-                    other.push(0);
-                    let tails: [&[u8]; 2] = [b"", b"zzzzzzzzzzzz\0"];
-                    for tail in tails {
-                        let mut o = other.clone();
-                        o.extend_from_slice(tail);
-                        let mut s = strings.clone();
-                        s.extend_from_slice(tail);
-                        assert_eq!(measure_and_compare(&s, pad, &o, pad / 2), (x.len(), x == y), "{x:?} vs {y:?}, pad {pad}");
-                    }
-                }
+    fn word_at_a_time_scans_agree_with_bytewise() {
+        let text = b"abcdefgh\0abcdefg\0\0abcdefghijklmnop\0xy\0z";
+        for at in 0..=text.len() {
+            let rest = &text[at..];
+            assert_eq!(string_len(text, at), rest.iter().position(|&b| b == 0).unwrap_or(rest.len()), "string_len at {at}");
+            for other_at in 0..=text.len() {
+                let other = &text[other_at..];
+                let expected = rest.iter().zip(other).take_while(|(x, y)| x == y).count();
+                assert_eq!(common_prefix(rest, other), expected, "common_prefix {at} {other_at}");
             }
         }
-        // A string at the very end without its NUL (never in checked BTF): whole rest, unequal.
-        assert_eq!(measure_and_compare(b"abc", 0, b"abc\0", 0), (3, false));
     }
 }
