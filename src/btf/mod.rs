@@ -31,6 +31,7 @@ pub use bytes::Endian;
 pub use concat::BtfShift;
 pub use error::BtfError;
 pub(crate) use hash::{Prehashed, Seeded, SeededHasher};
+pub(crate) use raw::decode_record;
 pub use raw::{RawBtf, RawType};
 pub use ext::{
     BtfExt, CoreRelo, ExtInfo, ExtRecord, ExtSection, FuncInfo, LineInfo, RecordContext,

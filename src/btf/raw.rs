@@ -8,10 +8,10 @@
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 
-use super::bytes::Endian;
+use super::bytes::{Endian, Writer};
 use super::codec::{self, NativeWords};
 use super::error::BtfError;
-use super::types::{Kind, TypeId};
+use super::types::{BtfType, Kind, TypeId};
 use super::validate::{self, Contained, LinkStep, QuickNames, QuickVerdict, TypeSource, TypeView};
 use super::{c_string, checked_str, split_sections, Btf};
 
@@ -164,6 +164,23 @@ impl<'a> RawBtf<'a> {
             btf.types.push(decoded.ty);
         }
         Ok(btf)
+    }
+}
+
+/// The type a record of native-endian words describes (with the record's checks), and
+/// whether it is an attribute tag; `id` names it in errors.
+pub(crate) fn decode_record(record: &[u32], id: TypeId) -> Result<(BtfType, bool), BtfError> {
+    let decoded = codec::decode_type(NativeWords { words: record, byte_len: 4 * record.len() }, 0, id)?;
+    Ok((decoded.ty, decoded.attribute_tag))
+}
+
+impl Btf {
+    /// Own type `id` as a record of native-endian words (as `RawBtf` keeps them).
+    pub fn record_words(&self, id: TypeId) -> Result<Vec<u32>, BtfError> {
+        let t = self.type_by_id(id)?;
+        let mut w = Writer::new(if cfg!(target_endian = "little") { Endian::Little } else { Endian::Big });
+        codec::encode_type(&mut w, t, self.is_attribute_tag(id));
+        Ok(w.out.chunks_exact(4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect())
     }
 }
 

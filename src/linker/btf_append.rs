@@ -5,10 +5,11 @@
 //! costs time and memory in proportion to what it is given. Folding here keeps the merged BTF
 //! close to the size of the output, so no input has to stay parsed until `finalize`.
 //!
-//! Inputs and the merged BTF are kept as encoded records ([`RawBtf`]): an input type is
-//! compared by remapping its record's string offsets and type ids into the merged numbering
-//! and comparing the words with those of the merged candidates of the same hash. Nothing is
-//! decoded into `BtfType`s until `finalize`.
+//! Inputs are kept as encoded records ([`RawBtf`]): an input type is compared by remapping
+//! its record's string offsets and type ids into the merged numbering and comparing the words
+//! with those of the merged candidates of the same hash. Only the types that are new to the
+//! merged BTF are decoded into `BtfType`s, as they are added; the records of the short ones
+//! are kept beside them for the comparisons (see `KEPT_RECORD_WORDS`).
 //!
 //! A type is folded only if its whole reference graph is acyclic and every type it refers to
 //! was itself folded; it is then compared exactly (kind, names, sizes, merged ids it refers
@@ -19,7 +20,7 @@
 //! a reference cycle (left to dedup's graph comparison).
 use std::collections::HashMap;
 
-use crate::btf::{Btf, BtfError, Kind, Prehashed, RawBtf, RawType, Seeded, SeededHasher, TypeId};
+use crate::btf::{Btf, BtfError, BtfType, Kind, Prehashed, RawBtf, RawType, Seeded, SeededHasher, TypeId};
 
 use super::LinkError;
 
@@ -37,10 +38,20 @@ const MAX_CHAIN: u32 = 64;
 const UNSEEN: TypeId = u32::MAX - 1;
 const ON_WALK: TypeId = u32::MAX - 2;
 
+/// Records longer than this are not kept beside the decoded merged type: the rare comparison
+/// with one (after a hash match) encodes the type again. Large aggregates are mostly one
+/// object's own (e.g. a struct listing all of its maps), and keeping their records would
+/// double the memory the merged BTF takes.
+const KEPT_RECORD_WORDS: usize = 64;
+
 /// The merged BTF of the inputs added so far.
 #[derive(Debug)]
 pub struct MergedTypes {
-    pub btf: RawBtf<'static>,
+    /// The merged types, decoded as they are added (the output is built from it).
+    btf: Btf,
+    /// The record of each merged type, in the merged numbering, for comparing (empty for
+    /// records longer than `KEPT_RECORD_WORDS`).
+    records: RawBtf<'static>,
     fold: bool,
     /// Hash of a foldable merged record → the last merged id with that hash (chained by `next`).
     heads: HashMap<u64, TypeId, Prehashed>,
@@ -67,15 +78,17 @@ pub struct Staged {
     pub map: Vec<TypeId>,
     /// The records of the new types, in id order, back to back.
     words: Vec<u32>,
-    /// Per new type: its record's length in words and whether it may be folded into.
-    records: Vec<(usize, bool)>,
+    /// Per new type: its record's length in words, whether it may be folded into, and the
+    /// type decoded (with whether it is an attribute tag).
+    records: Vec<(usize, bool, BtfType, bool)>,
 }
 
 impl MergedTypes {
     /// `fold` off appends every type as is (for debugging with dedup switched off).
     pub fn new(fold: bool) -> MergedTypes {
         MergedTypes {
-            btf: RawBtf::new(),
+            btf: Btf::new(),
+            records: RawBtf::new(),
             fold,
             heads: HashMap::default(),
             next: vec![END],
@@ -85,9 +98,14 @@ impl MergedTypes {
         }
     }
 
-    /// The merged BTF decoded into the type model.
-    pub fn to_btf(&self) -> Result<Btf, LinkError> {
-        self.btf.to_btf().map_err(LinkError::OutputBtf)
+    /// The merged BTF.
+    pub fn btf(&self) -> &Btf {
+        &self.btf
+    }
+
+    /// The merged BTF, dropping the indexes.
+    pub fn into_btf(self) -> Btf {
+        self.btf
     }
 
     /// Remaps `input` into the merged numbering. Only strings are added to the merged BTF here
@@ -106,7 +124,7 @@ impl MergedTypes {
             self.heads.reserve(2 * count);
             self.strings.by_hash.reserve(input.strings().len() / 8);
         }
-        let mut strings = StringMap::new(input, &self.strings, &self.btf, std::mem::take(&mut self.scratch.string_map));
+        let mut strings = StringMap::new(input, &self.strings, self.btf.strings(), std::mem::take(&mut self.scratch.string_map));
         let folded = if self.fold { self.find_folded(input, &mut strings) } else { vec![NEW; count] };
         let mut map = folded;
         let mut new_types = Vec::new();
@@ -140,7 +158,9 @@ impl MergedTypes {
                 // Parsing checked every name; kept as an error rather than a panic.
                 return Err(Some(BtfError::StringOffsetOutOfRange { at: format!("linker: input BTF type {id}"), offset: t.name_off(), len: input.strings().len() as u32 }));
             }
-            staged.records.push((staged.words.len() - start, *fold && foldable(t)));
+            let record = &staged.words[start..];
+            let (decoded, attribute_tag) = crate::btf::decode_record(record, map[id as usize]).map_err(Some)?;
+            staged.records.push((record.len(), *fold && foldable(t), decoded, attribute_tag));
         }
         self.scratch.string_map = strings.into_table();
         Ok(staged)
@@ -148,12 +168,17 @@ impl MergedTypes {
 
     pub fn commit(&mut self, staged: Staged) {
         let mut at = 0;
-        for (len, foldable) in staged.records {
+        for (len, foldable, decoded, attribute_tag) in staged.records {
             let record = &staged.words[at..at + len];
             at += len;
             let hash = hash_words(record);
             let index = foldable && self.find_hashed(record, hash) == NEW;
-            let id = self.btf.push_record(record);
+            let id = self.btf.add_type(decoded);
+            if attribute_tag {
+                // Cannot fail: decoding marks DECL_TAG/TYPE_TAG only.
+                let _ = self.btf.set_attribute_tag(id, true);
+            }
+            self.records.push_record(if record.len() <= KEPT_RECORD_WORDS { record } else { &[] });
             let prev = if index { self.heads.insert(hash, id).unwrap_or(END) } else { END };
             self.next.push(prev);
             self.indexed.push(index);
@@ -240,7 +265,7 @@ impl MergedTypes {
             Kind::Fwd | Kind::Float => size_or_type,
             _ => return None,
         };
-        let Some(name) = strings.find(&self.btf, &self.strings, name_off) else { return Some(NEW) };
+        let Some(name) = strings.find(self.btf.strings(), &self.strings, name_off) else { return Some(NEW) };
         Some(self.find_guessed(&[name, info, last], neighbour_guess(id, folded)))
     }
 
@@ -257,7 +282,7 @@ impl MergedTypes {
         // name missing from the merged strings has no merged type either: the type stays NEW.
         let merged_id = |c: TypeId| folded.get(c as usize).copied().filter(|&f| f < ON_WALK);
         let index = &self.strings;
-        let merged = &self.btf;
+        let merged = self.btf.strings();
         if let Some(key) = small_key(t, |off| strings.find(merged, index, off), merged_id) {
             return match key {
                 Some(key) => self.find_guessed(&key, guess),
@@ -287,7 +312,16 @@ impl MergedTypes {
     /// Whether merged type `id` is indexed and its record is `key`.
     #[inline(always)]
     fn is_indexed_record(&self, id: TypeId, key: &[u32]) -> bool {
-        self.indexed.get(id as usize) == Some(&true) && self.btf.record_words(id).is_some_and(|m| same_bytes(m, key))
+        self.indexed.get(id as usize) == Some(&true) && self.record_is(id, key)
+    }
+
+    /// Whether merged type `id`'s record is `key`.
+    #[inline(always)]
+    fn record_is(&self, id: TypeId, key: &[u32]) -> bool {
+        match self.records.record_words(id) {
+            Some(kept) if !kept.is_empty() => same_bytes(kept, key),
+            _ => key.len() > KEPT_RECORD_WORDS && self.btf.record_words(id).is_ok_and(|words| words == key),
+        }
     }
 
     /// The merged id whose record is `key`, or NEW.
@@ -301,7 +335,7 @@ impl MergedTypes {
         let mut steps = 0;
         while cand != END && steps < MAX_CHAIN {
             steps += 1;
-            if self.btf.record(cand).is_some_and(|m| same_bytes(m.words(), key)) {
+            if self.record_is(cand, key) {
                 return cand;
             }
             cand = self.next.get(cand as usize).copied().unwrap_or(END);
@@ -379,9 +413,10 @@ struct StringIndex {
 }
 
 impl StringIndex {
-    fn get(&self, merged: &RawBtf, bytes: &[u8], hash: u64) -> Option<u32> {
+    /// `merged` is the merged string section.
+    fn get(&self, merged: &[u8], bytes: &[u8], hash: u64) -> Option<u32> {
         let off = *self.by_hash.get(&hash)?;
-        if string_is_at(merged.strings(), off, bytes) {
+        if string_is_at(merged, off, bytes) {
             Some(off)
         } else {
             self.collided.get(bytes).copied()
@@ -467,9 +502,8 @@ impl<'a> StringMap<'a> {
     /// the merged section (which holds every string once): while the bytes of both agree from
     /// the string matched last, every input string maps to the merged string at the same
     /// distance, without hashing. Only a string where they part is looked up by content.
-    fn new(input: &'a RawBtf<'a>, index: &StringIndex, merged: &RawBtf, mut map: Vec<u32>) -> StringMap<'a> {
+    fn new(input: &'a RawBtf<'a>, index: &StringIndex, merged_strings: &[u8], mut map: Vec<u32>) -> StringMap<'a> {
         let strings = input.strings();
-        let merged_strings = merged.strings();
         map.clear();
         map.resize(strings.len(), UNKNOWN);
         let (mut off, mut guess) = (0usize, 0usize);
@@ -488,7 +522,7 @@ impl<'a> StringMap<'a> {
                 break;
             }
             let piece = &strings[at..at + len];
-            map[at] = match index.get(merged, piece, SeededHasher::of_bytes(piece)) {
+            map[at] = match index.get(merged_strings, piece, SeededHasher::of_bytes(piece)) {
                 Some(m) => {
                     guess = m as usize + len + 1;
                     m
@@ -527,7 +561,7 @@ impl<'a> StringMap<'a> {
 
     /// The merged offset of the input's string at `off`, appending the string to `merged` if
     /// it is not there yet.
-    fn get(&mut self, merged: &mut RawBtf, index: &mut StringIndex, off: u32) -> Option<u32> {
+    fn get(&mut self, merged: &mut Btf, index: &mut StringIndex, off: u32) -> Option<u32> {
         if off == 0 {
             return Some(0);
         }
@@ -536,11 +570,12 @@ impl<'a> StringMap<'a> {
         }
         let bytes = self.bytes(off)?;
         let hash = SeededHasher::of_bytes(bytes);
-        let m = match index.get(merged, bytes, hash) {
+        let m = match index.get(merged.strings(), bytes, hash) {
             Some(m) => m,
             None if bytes.is_empty() => 0,
             None => {
-                let m = merged.append_string(bytes);
+                // Parsing checked that names are UTF-8.
+                let m = merged.append_new_string(std::str::from_utf8(bytes).ok()?);
                 index.insert(bytes, hash, m);
                 m
             }
@@ -550,7 +585,8 @@ impl<'a> StringMap<'a> {
     }
 
     /// The merged offset of the input's string at `off`, if the merged BTF has it.
-    fn find(&mut self, merged: &RawBtf, index: &StringIndex, off: u32) -> Option<u32> {
+    /// `merged` is the merged string section.
+    fn find(&mut self, merged: &[u8], index: &StringIndex, off: u32) -> Option<u32> {
         if off == 0 {
             return Some(0);
         }
@@ -572,7 +608,39 @@ impl<'a> StringMap<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{common_prefix, string_len};
+    use super::{common_prefix, string_len, MergedTypes};
+    use crate::btf::{Btf, BtfType, Member, RawBtf, TypeKind};
+
+    /// BTF with an int and a struct of `members` int members (ids 1 and 2).
+    fn struct_btf(members: u32) -> Vec<u8> {
+        let mut btf = Btf::new();
+        let int_name = btf.add_string("int");
+        let int = btf.add_type(BtfType { name_off: int_name, kind: TypeKind::Int { size: 4, encoding: 1, bit_offset: 0, bits: 32 } });
+        let members = (0..members)
+            .map(|i| Member { name_off: btf.add_string(&format!("m{i}")), type_id: int, bit_offset: 32 * i, bitfield_size: 0 })
+            .collect();
+        let name_off = btf.add_string("big");
+        btf.add_type(BtfType { name_off, kind: TypeKind::Struct { size: 4 * 40, kind_flag: false, members } });
+        btf.to_bytes()
+    }
+
+    /// Records too long to be kept beside their merged type are still folded (compared with
+    /// the merged type encoded again), as the short ones are.
+    #[test]
+    fn identical_types_fold_whatever_their_length() {
+        for members in [3, 40] {
+            let bytes = struct_btf(members);
+            let input = RawBtf::parse(&bytes).unwrap();
+            let mut merged = MergedTypes::new(true);
+            let first = merged.stage("a.o", &input).unwrap();
+            let first_map = first.map.clone();
+            merged.commit(first);
+            let second = merged.stage("b.o", &input).unwrap();
+            assert_eq!(second.map, first_map, "{members} members: the second copy folds into the first");
+            merged.commit(second);
+            assert_eq!(merged.btf().type_count(), 3, "{members} members");
+        }
+    }
 
     /// Against the obvious byte-by-byte answers, around the 8-byte steps and the ends.
     #[test]

@@ -170,12 +170,12 @@ impl Linker {
 
     /// Links the inputs added so far into one ELF object.
     pub fn finalize(&self) -> Result<Vec<u8>, LinkError> {
-        let merged = self.types.to_btf()?;
+        let merged = self.types.btf().clone();
         link(&self.inputs, self.layout.clone(), merged, &self.ext, self.options, |out| Ok(out.to_bytes()))
     }
 
-    /// Like `finalize`, consuming the linker so that the merged records and their indexes
-    /// are freed as soon as they are decoded (lower peak memory for large links).
+    /// Like `finalize`, consuming the linker so that the merged BTF is not copied and its
+    /// indexes are freed first (lower peak memory for large links).
     pub fn into_output(self) -> Result<Vec<u8>, LinkError> {
         self.link_consuming(|out| Ok(out.to_bytes()))
     }
@@ -192,9 +192,7 @@ impl Linker {
 
     fn link_consuming<T>(self, emit: impl FnOnce(&write::Output) -> Result<T, LinkError>) -> Result<T, LinkError> {
         let Linker { inputs, options, layout, types, ext, .. } = self;
-        let merged = types.to_btf()?;
-        drop(types);
-        link(&inputs, layout, merged, &ext, options, emit)
+        link(&inputs, layout, types.into_btf(), &ext, options, emit)
     }
 }
 
