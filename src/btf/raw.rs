@@ -323,15 +323,7 @@ impl<'r> RawType<'r> {
         f(0, Slot::Name)?;
         let entries = self.vlen() as usize;
         match self.kind() {
-            Kind::Ptr
-            | Kind::Typedef
-            | Kind::Volatile
-            | Kind::Const
-            | Kind::Restrict
-            | Kind::TypeTag
-            | Kind::DeclTag
-            | Kind::Func
-            | Kind::Var => f(2, Slot::Type),
+            kind if refers_in_header(kind) => f(2, Slot::Type),
             Kind::Array => {
                 f(3, Slot::Type)?;
                 f(4, Slot::Type)
@@ -350,7 +342,7 @@ impl<'r> RawType<'r> {
                 })
             }
             Kind::Datasec => (0..entries).try_for_each(|i| f(3 + 3 * i, Slot::Type)),
-            Kind::Void | Kind::Int | Kind::Fwd | Kind::Float => ControlFlow::Continue(()),
+            _ => ControlFlow::Continue(()), // void, INT, FWD, FLOAT: no names but their own
         }
     }
 
@@ -420,18 +412,7 @@ impl TypeView for RawType<'_> {
         RawType::for_each_type_id(self, f)
     }
     fn referenced_type(self) -> Option<TypeId> {
-        match self.kind() {
-            Kind::Ptr
-            | Kind::Typedef
-            | Kind::Volatile
-            | Kind::Const
-            | Kind::Restrict
-            | Kind::TypeTag
-            | Kind::DeclTag
-            | Kind::Func
-            | Kind::Var => Some(self.word(2)),
-            _ => None,
-        }
+        refers_in_header(self.kind()).then(|| self.word(2))
     }
     fn contained(self, n: usize) -> Option<TypeId> {
         match self.kind() {
@@ -559,6 +540,11 @@ fn may_close_containment_loop(id: usize, kind: Kind, to: TypeId, to_kind: Kind) 
         (Kind::Var | Kind::Datasec, _) => false,
         _ => to as usize <= id,
     }
+}
+
+/// Kinds that refer to one type, in the header's size-or-type word.
+fn refers_in_header(kind: Kind) -> bool {
+    is_link(kind) || matches!(kind, Kind::DeclTag | Kind::Func | Kind::Var)
 }
 
 /// Kinds that only point to, qualify or rename another type.
