@@ -3,8 +3,8 @@
 //!
 //! Why: the static linker reads every type of every input, and most are exact copies of types
 //! it has already merged. Comparing and remapping records word by word costs a fraction of
-//! decoding each one into the type model (with its vectors) first; only the merged result is
-//! decoded, once (`to_btf`).
+//! decoding each one into the type model (with its vectors) first; only the types new to the
+//! link are decoded (`decode_record`).
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 
@@ -136,17 +136,6 @@ impl<'a> RawBtf<'a> {
         self.starts.push(words.len());
         self.kinds.push(kind_of_info(record.get(1).copied()));
         id
-    }
-
-    /// Appends a string (the bytes up to its first NUL) without looking for an equal one: for
-    /// callers that keep their own index of the strings.
-    pub fn append_string(&mut self, s: &[u8]) -> u32 {
-        let s = s.split(|&b| b == 0).next().unwrap_or(&[]);
-        let strings = self.strings.to_mut();
-        let off = strings.len() as u32;
-        strings.extend_from_slice(s);
-        strings.push(0);
-        off
     }
 
     /// The types decoded into the model, with the same string section and byte order.

@@ -127,7 +127,7 @@ fn sections_read(sections: &[Section], wanted: &impl Fn(&Section) -> bool) -> Ve
 /// holds it) the section header table, then the section names, then the sections it reads
 /// (see [`sections_read`]). `data` is the file as far as read so far, at the file's length;
 /// None once nothing more is needed or the headers are broken (`read` then reports why).
-pub fn ranges_read(data: &[u8], stage: ReadStage, wanted: impl Fn(&Section) -> bool) -> Option<Vec<std::ops::Range<u64>>> {
+pub(crate) fn ranges_read(data: &[u8], stage: ReadStage, wanted: impl Fn(&Section) -> bool) -> Option<Vec<std::ops::Range<u64>>> {
     const HEADER: u64 = std::mem::size_of::<FileHeader64<Endianness>>() as u64;
     if stage == ReadStage::Header {
         return Some(vec![0..HEADER]);
@@ -162,7 +162,7 @@ pub fn ranges_read(data: &[u8], stage: ReadStage, wanted: impl Fn(&Section) -> b
 
 /// What [`ranges_read`] is asked for, in the order a reader needs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadStage {
+pub(crate) enum ReadStage {
     Header,
     SectionTable,
     SectionNames,
@@ -170,7 +170,7 @@ pub enum ReadStage {
 }
 
 impl ReadStage {
-    pub const ALL: [ReadStage; 4] = [ReadStage::Header, ReadStage::SectionTable, ReadStage::SectionNames, ReadStage::Contents];
+    pub(crate) const ALL: [ReadStage; 4] = [ReadStage::Header, ReadStage::SectionTable, ReadStage::SectionNames, ReadStage::Contents];
 }
 
 fn check_ident(data: &[u8]) -> Result<(), ObjectError> {
