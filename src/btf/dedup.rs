@@ -28,6 +28,7 @@ use super::error::BtfError;
 use super::types::*;
 use super::Btf;
 use super::hash::{Prehashed, Seeded, SeededHasher};
+use super::validate::TypeView;
 use std::collections::HashMap;
 
 /// The result of `dedup`: the new BTF and, for every input type id, its id in the new BTF.
@@ -161,15 +162,19 @@ fn check_input(btf: &Btf) -> Result<bool, BtfError> {
                 reason: "only type 0 may be void".into(),
             });
         }
-        for off in std::iter::once(t.name_off).chain(member_name_offsets(t)) {
+        let mut unterminated = None;
+        t.for_each_name_off(|off| {
             if !layout.is_terminated_at(off) {
-                return Err(BtfError::StringOffsetOutOfRange {
-                    at: format!("dedup: BTF type {id} ({kind})"),
-                    offset: off,
-                    len: btf.strings().len() as u32,
-                });
+                unterminated = unterminated.or(Some(off));
             }
             all_offsets_start_strings &= layout.starts_string(off);
+        });
+        if let Some(off) = unterminated {
+            return Err(BtfError::StringOffsetOutOfRange {
+                at: format!("dedup: BTF type {id} ({kind})"),
+                offset: off,
+                len: btf.strings().len() as u32,
+            });
         }
         let mut bad = None;
         t.for_each_type_id(|target| {
@@ -232,20 +237,6 @@ impl<'a> StringLayout<'a> {
         self.starts
             .get(off / 64)
             .is_some_and(|word| word & (1 << (off % 64)) != 0)
-    }
-}
-
-/// Name offsets of members, enumerators and parameters.
-fn member_name_offsets(t: &BtfType) -> Box<dyn Iterator<Item = u32> + '_> {
-    match &t.kind {
-        TypeKind::Struct { members, .. } | TypeKind::Union { members, .. } => {
-            Box::new(members.iter().map(|m| m.name_off))
-        }
-        TypeKind::Enum { values, .. } | TypeKind::Enum64 { values, .. } => {
-            Box::new(values.iter().map(|v| v.name_off))
-        }
-        TypeKind::FuncProto { params, .. } => Box::new(params.iter().map(|p| p.name_off)),
-        _ => Box::new(std::iter::empty()),
     }
 }
 

@@ -348,6 +348,19 @@ impl<'r> RawType<'r> {
         let start = out.len();
         out.extend_from_slice(self.w);
         let record = &mut out[start..];
+        if matches!(self.kind(), Kind::Struct | Kind::Union) {
+            // The common large records: (name, type, offset) per member, remapped in one loop.
+            let mut remap_members = || -> Option<()> {
+                let (header, members) = record.split_at_mut(3.min(record.len()));
+                header[0] = name(header[0])?;
+                for member in members.chunks_exact_mut(3) {
+                    member[0] = name(member[0])?;
+                    member[1] = id(member[1])?;
+                }
+                Some(())
+            };
+            return remap_members().is_some();
+        }
         let mapped = self.try_for_each_slot(|i, slot| {
             let Some(word) = record.get_mut(i) else { return ControlFlow::Break(()) };
             match if slot == Slot::Name { name(*word) } else { id(*word) } {
@@ -485,6 +498,16 @@ impl TypeSource for RawBtf<'_> {
                 return names.valid(self.words[at]);
             }
             let Some(t) = self.record(id as TypeId) else { return false };
+            if matches!(kind, Kind::Struct | Kind::Union) {
+                // Only names and member types to check (the big types of real BTF: one pass).
+                let mut passes = names.valid(t.name_off());
+                for member in t.words().get(3..).unwrap_or_default().chunks_exact(3) {
+                    let (name, member_type) = (member[0], member[1]);
+                    passes &= names.valid(name) && member_type < count;
+                    maybe_cyclic |= may_close_containment_loop(id, kind, member_type, self.kind(member_type));
+                }
+                return passes;
+            }
             if validate::contains_types(kind) {
                 // All the ids a container refers to (an array's index type too: more edges
                 // than containment has can only make the answer "maybe").

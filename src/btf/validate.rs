@@ -457,7 +457,12 @@ impl<'a> TypeView for &'a BtfType {
     }
     fn for_each_name_off(self, mut f: impl FnMut(u32)) {
         f(self.name_off);
-        (0..).map_while(|i| self.entry_name(i)).for_each(f);
+        match &self.kind {
+            TypeKind::Struct { members, .. } | TypeKind::Union { members, .. } => members.iter().for_each(|m| f(m.name_off)),
+            TypeKind::Enum { values, .. } | TypeKind::Enum64 { values, .. } => values.iter().for_each(|v| f(v.name_off)),
+            TypeKind::FuncProto { params, .. } => params.iter().for_each(|p| f(p.name_off)),
+            _ => {}
+        }
     }
     fn entry_name(self, i: usize) -> Option<u32> {
         match &self.kind {
