@@ -15,6 +15,11 @@ use super::elf_in::{self, ReadStage};
 
 /// Ranges closer than this are read in one call (fewer system calls for a few more bytes).
 const MERGE_GAP: u64 = 4096;
+/// Read first, before anything is known of the file: its start (the ELF header, and in
+/// compilers' layout the code and data sections) and its end (the section headers, their
+/// names and the symbol names). Most of what `elf_in` asks for then needs no further call.
+const HEAD: u64 = 4096;
+const TAIL: u64 = 8192;
 
 /// A file's bytes as far as the link reads them, in a buffer kept from one file to the next.
 #[derive(Debug, Default)]
@@ -35,11 +40,20 @@ impl FileReader {
             self.buf = vec![0; len];
         }
         let buf = &mut self.buf[..len];
+        let size = len as u64;
+        let mut have = merged(vec![0..HEAD, size.saturating_sub(TAIL)..size], size);
+        for range in &have {
+            file.read_exact_at(&mut buf[range.start as usize..range.end as usize], range.start)?;
+        }
         for stage in ReadStage::ALL {
             let Some(ranges) = elf_in::ranges_read(buf, stage, &wanted) else { break };
-            for range in merged(ranges, len as u64) {
+            for range in merged(ranges, size) {
+                if have.iter().any(|h| h.start <= range.start && range.end <= h.end) {
+                    continue;
+                }
                 // In bounds: `merged` clamps every range to the file.
                 file.read_exact_at(&mut buf[range.start as usize..range.end as usize], range.start)?;
+                have.push(range);
             }
         }
         Ok(&self.buf[..len])
