@@ -4,10 +4,10 @@ of struct definitions (with pointer cycles, typedefs, enums, unions, arrays, bit
 forward declarations completed in other objects) plus some structs unique to each object.
 
 Usage:
-    bench/dedup_gen_large.py OUT_DIR [--objects 64] [--shared 1100] [--unique 40] [--jobs 2]
+    bench/dedup_gen_large.py OUT_DIR [--objects 64] [--shared 1500] [--unique 40] [--jobs 2]
 
 Writes OUT_DIR/shared.h, OUT_DIR/objNN.bpf.c and compiles them with clang-19 into
-OUT_DIR/objNN.bpf.o (about 3000 BTF types each with the defaults). Then e.g.:
+OUT_DIR/objNN.bpf.o (about 3100 BTF types each with the defaults). Then e.g.:
     time bpftool gen object OUT_DIR/linked.o OUT_DIR/obj*.bpf.o
     BPFLINK_DEDUP_BENCH_DIR=OUT_DIR cargo test --release --test btf_dedup_large -- --nocapture
 """
@@ -93,7 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("out_dir")
     ap.add_argument("--objects", type=int, default=64)
-    ap.add_argument("--shared", type=int, default=1100)
+    ap.add_argument("--shared", type=int, default=1500)
     ap.add_argument("--unique", type=int, default=40)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--clang", default=os.environ.get("BPF_CLANG", "clang-19"))
