@@ -216,18 +216,24 @@ fn load_in_order(paths: &[String]) -> Result<Vec<Object>, ExitCode> {
     Ok(objects)
 }
 
+/// Like `parse_args`, for commands that need at least one operand.
+fn parse_operands(cmd: &str, args: &[String], missing: &str) -> Result<Args, ExitCode> {
+    let args = parse_args(cmd, args)?;
+    if args.rest.is_empty() {
+        return Err(usage_error(&format!("{cmd}: {missing}")));
+    }
+    Ok(args)
+}
+
 fn export_dir(dirs: &[PathBuf]) -> PathBuf {
     dirs.first().cloned().unwrap_or_else(|| PathBuf::from(dynamic::DEFAULT_EXPORT_DIR))
 }
 
 fn export_cmd(args: &[String]) -> ExitCode {
-    let args = match parse_args("export", args) {
+    let args = match parse_operands("export", args, "no object given") {
         Ok(a) => a,
         Err(code) => return code,
     };
-    if args.rest.is_empty() {
-        return usage_error("export: no object given");
-    }
     let dir = export_dir(&args.dirs);
     if let Err(err) = bpflink::sys::bpffs::ensure_default_mounted() {
         eprintln!("bpflink: mounting bpffs at {}: {err}", bpflink::sys::bpffs::DEFAULT_BPFFS);
@@ -250,13 +256,10 @@ fn export_cmd(args: &[String]) -> ExitCode {
 }
 
 fn unexport_cmd(args: &[String]) -> ExitCode {
-    let args = match parse_args("unexport", args) {
+    let args = match parse_operands("unexport", args, "no export named") {
         Ok(a) => a,
         Err(code) => return code,
     };
-    if args.rest.is_empty() {
-        return usage_error("unexport: no export named");
-    }
     let dir = export_dir(&args.dirs);
     let mut status = ExitCode::SUCCESS;
     for name in &args.rest {
