@@ -367,21 +367,21 @@ fn bad_records_fail_with_section_insn_and_reason() {
     let sec = &ext.core_relo.as_ref().unwrap().sections[0];
     let insns = spec.section_by_name(&sec.sec_name).unwrap().insns.clone();
     let mut cases: Vec<(bpflink::btf::CoreRelo, &str)> = Vec::new();
-    let good = sec.records[0].clone();
-    let mut r = good.clone();
+    let good = sec.records[0];
+    let mut r = good;
     r.insn_off = 3;
     cases.push((r, "not a multiple of 8"));
-    let mut r = good.clone();
+    let mut r = good;
     r.insn_off = 8 * 100_000;
     cases.push((r, "outside the section"));
-    let mut r = good.clone();
+    let mut r = good;
     r.kind = 99;
     cases.push((r, "unknown relocation kind 99"));
-    let mut r = good.clone();
+    let mut r = good;
     r.kind = RelocKind::TypeSize as u32;
     cases.push((r, "type relocations must use \"0\""));
     // The instruction holds the member's offset, not its size.
-    let mut r = good.clone();
+    let mut r = good;
     r.kind = RelocKind::FieldByteSize as u32;
     cases.push((r, "expected the local value"));
     for (relo, why) in cases {

@@ -17,7 +17,7 @@ const MUL_B: u64 = 0x1319_8a2e_0370_7344;
 /// The process seed, drawn from std's randomly keyed SipHash state (seeded by the OS).
 fn process_seed() -> u64 {
     static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x6270_666c_696e_6bu64))
+    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x0062_7066_6c69_6e6b_u64))
 }
 
 /// The 128-bit product of `a` and `b`, its halves folded together: every input bit reaches

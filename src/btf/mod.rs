@@ -368,7 +368,7 @@ impl Btf {
         }
         self.types
             .get_mut((id - self.first_id) as usize)
-            .ok_or_else(|| BtfError::NoSuchType(id))
+            .ok_or(BtfError::NoSuchType(id))
     }
 
     /// Own types; `types()[i]` has id `first_type_id() + i`.
@@ -578,7 +578,7 @@ impl Btf {
         }
         self.types
             .get((id - self.first_id) as usize)
-            .ok_or_else(|| BtfError::NoSuchType(id))
+            .ok_or(BtfError::NoSuchType(id))
     }
 
     /// Total string length of the base chain (0 for standalone BTF).

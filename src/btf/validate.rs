@@ -50,7 +50,7 @@ pub(crate) trait TypeSource {
     /// Type `id` (base types too), if it exists.
     fn get(&self, id: TypeId) -> Option<Self::View<'_>>;
     fn view(&self, id: TypeId) -> Result<Self::View<'_>, BtfError> {
-        self.get(id).ok_or_else(|| BtfError::NoSuchType(id))
+        self.get(id).ok_or(BtfError::NoSuchType(id))
     }
     fn own_strings(&self) -> &[u8];
     fn base_strings_len(&self) -> u32;
@@ -448,7 +448,7 @@ fn check_containment_cycles<S: TypeSource>(src: &S) -> Result<(), BtfError> {
     Ok(())
 }
 
-impl<'a> TypeView for &'a BtfType {
+impl TypeView for &BtfType {
     fn kind(self) -> Kind {
         BtfType::kind(self)
     }

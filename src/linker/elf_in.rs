@@ -9,9 +9,9 @@ use object::elf::{self as e, FileHeader64, Rel64, SectionHeader64, Sym64};
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
 use object::Endianness;
 
-use crate::object::{Binding, Endian, ObjectError, Section, SectionKind, Symbol, SymbolKind, Visibility};
+use crate::object::{Endian, ObjectError, Section, SectionKind, Symbol};
+use crate::object::elf::{bad_section as bad, check_ident, check_symbol_section, check_table, decode_symbol, section_header};
 
-const INSN_SIZE: u64 = 8;
 const SYM_SIZE: u64 = 24;
 const REL_SIZE: u64 = 16;
 
@@ -88,7 +88,7 @@ fn section_headers(data: &[u8]) -> Result<(Endianness, &[SectionHeader64<Endiann
         let name = table
             .section_name(endian, sh)
             .map_err(|_| ObjectError::BadSectionName { index, offset: sh.sh_name(endian) })?;
-        let section = header_of(endian, index, String::from_utf8_lossy(name).into_owned(), sh)?;
+        let section = section_header(endian, index, String::from_utf8_lossy(name).into_owned(), sh)?;
         contents.push(bytes_of(data, endian, &section, sh)?);
         sections.push(section);
     }
@@ -127,6 +127,8 @@ fn sections_read(sections: &[Section], wanted: &impl Fn(&Section) -> bool) -> Ve
 /// holds it) the section header table, then the section names, then the sections it reads
 /// (see [`sections_read`]). `data` is the file as far as read so far, at the file's length;
 /// None once nothing more is needed or the headers are broken (`read` then reports why).
+// `vec![start..end]` means one byte range to read, not the numbers in it.
+#[allow(clippy::single_range_in_vec_init)]
 pub(crate) fn ranges_read(data: &[u8], stage: ReadStage, wanted: impl Fn(&Section) -> bool) -> Option<Vec<std::ops::Range<u64>>> {
     const HEADER: u64 = std::mem::size_of::<FileHeader64<Endianness>>() as u64;
     if stage == ReadStage::Header {
@@ -173,72 +175,6 @@ impl ReadStage {
     pub(crate) const ALL: [ReadStage; 4] = [ReadStage::Header, ReadStage::SectionTable, ReadStage::SectionNames, ReadStage::Contents];
 }
 
-fn check_ident(data: &[u8]) -> Result<(), ObjectError> {
-    if data.len() >= 4 && data[..4] != e::ELFMAG {
-        return Err(ObjectError::BadMagic);
-    }
-    if data.len() < 64 {
-        return Err(ObjectError::TooShort { size: data.len() });
-    }
-    if data[4] != e::ELFCLASS64 {
-        return Err(ObjectError::WrongClass { class: data[4] });
-    }
-    if data[5] != e::ELFDATA2LSB && data[5] != e::ELFDATA2MSB {
-        return Err(ObjectError::BadEncoding { encoding: data[5] });
-    }
-    Ok(())
-}
-
-fn bad(section: &Section, what: String) -> ObjectError {
-    ObjectError::BadSection { index: section.index, name: section.name.clone(), what }
-}
-
-/// The kinds the linker distinguishes (the same rules as the object model's).
-fn kind_of(index: u32, name: &str, sh_type: u32, flags: u64) -> SectionKind {
-    let exec = flags & u64::from(e::SHF_EXECINSTR) != 0;
-    let under = |base: &str| name == base || name.strip_prefix(base).is_some_and(|rest| rest.starts_with('.'));
-    match sh_type {
-        _ if index == 0 => SectionKind::Null,
-        _ if name == "license" => SectionKind::License,
-        _ if name == "version" => SectionKind::Version,
-        _ if name == ".maps" => SectionKind::Maps,
-        _ if name == ".BTF" => SectionKind::Btf,
-        _ if name == ".BTF.ext" => SectionKind::BtfExt,
-        e::SHT_SYMTAB => SectionKind::Symtab,
-        e::SHT_STRTAB => SectionKind::Strtab,
-        e::SHT_REL => SectionKind::Rel,
-        e::SHT_PROGBITS if exec && name == ".text" => SectionKind::Text,
-        e::SHT_PROGBITS if exec => SectionKind::Program,
-        e::SHT_PROGBITS if under(".data") => SectionKind::Data,
-        e::SHT_PROGBITS if under(".rodata") => SectionKind::Rodata,
-        e::SHT_NOBITS if under(".bss") => SectionKind::Bss,
-        _ => SectionKind::Other,
-    }
-}
-
-fn header_of(endian: Endianness, index: u32, name: String, sh: &SectionHeader64<Endianness>) -> Result<Section, ObjectError> {
-    let (sh_type, flags, size) = (sh.sh_type(endian), sh.sh_flags(endian), sh.sh_size(endian));
-    let kind = kind_of(index, &name, sh_type, flags);
-    if matches!(kind, SectionKind::Program | SectionKind::Text) && size % INSN_SIZE != 0 {
-        return Err(ObjectError::InsnSectionSize { index, name, size });
-    }
-    Ok(Section {
-        index,
-        kind,
-        sh_type,
-        size,
-        align: sh.sh_addralign(endian),
-        flags,
-        link: sh.sh_link(endian),
-        info: sh.sh_info(endian),
-        entsize: sh.sh_entsize(endian),
-        relocations: Vec::new(),
-        data: Vec::new(),
-        insns: Vec::new(),
-        name,
-    })
-}
-
 fn bytes_of<'a>(data: &'a [u8], endian: Endianness, s: &Section, sh: &SectionHeader64<Endianness>) -> Result<&'a [u8], ObjectError> {
     if s.sh_type == e::SHT_NOBITS || s.sh_type == e::SHT_NULL {
         return Ok(&[]);
@@ -249,13 +185,6 @@ fn bytes_of<'a>(data: &'a [u8], endian: Endianness, s: &Section, sh: &SectionHea
     let start = usize::try_from(offset).map_err(|_| out_of_file())?;
     let end = start.checked_add(usize::try_from(s.size).map_err(|_| out_of_file())?).ok_or_else(out_of_file)?;
     data.get(start..end).ok_or_else(out_of_file)
-}
-
-fn check_table(s: &Section, entsize: u64) -> Result<(), ObjectError> {
-    if s.entsize != entsize || s.size % entsize != 0 {
-        return Err(bad(s, format!("entry size {} / size {} do not describe {entsize}-byte entries", s.entsize, s.size)));
-    }
-    Ok(())
 }
 
 fn read_symbols(
@@ -283,63 +212,11 @@ fn read_symbols(
             .get(name_off as usize..)
             .and_then(|rest| rest.iter().position(|&b| b == 0).map(|end| &rest[..end]))
             .ok_or(ObjectError::BadSymbolName { index, offset: name_off, strtab })?;
-        let symbol = Symbol {
-            index,
-            name: String::from_utf8_lossy(name).into_owned(),
-            shndx: u32::from(sym.st_shndx(endian)),
-            value: sym.st_value(endian),
-            size: sym.st_size(endian),
-            kind: match sym.st_type() {
-                e::STT_NOTYPE => SymbolKind::Notype,
-                e::STT_OBJECT => SymbolKind::Object,
-                e::STT_FUNC => SymbolKind::Func,
-                e::STT_SECTION => SymbolKind::Section,
-                e::STT_FILE => SymbolKind::File,
-                other => SymbolKind::Other(other),
-            },
-            binding: match sym.st_bind() {
-                e::STB_LOCAL => Binding::Local,
-                e::STB_GLOBAL => Binding::Global,
-                e::STB_WEAK => Binding::Weak,
-                other => Binding::Other(other),
-            },
-            visibility: match sym.st_visibility() {
-                e::STV_INTERNAL => Visibility::Internal,
-                e::STV_HIDDEN => Visibility::Hidden,
-                e::STV_PROTECTED => Visibility::Protected,
-                _ => Visibility::Default,
-            },
-        };
-        check_symbol(&symbol, sections)?;
+        let symbol = decode_symbol(endian, index, name, sym);
+        check_symbol_section(&symbol, sections)?;
         out.push(symbol);
     }
     Ok(out)
-}
-
-/// A defined symbol lies in an existing section; functions and objects lie inside it (their
-/// value and size are shifted and copied into the output).
-fn check_symbol(sym: &Symbol, sections: &[Section]) -> Result<(), ObjectError> {
-    if sym.shndx == u32::from(e::SHN_UNDEF) || sym.shndx >= u32::from(e::SHN_LORESERVE) {
-        return Ok(());
-    }
-    let section = sections.get(sym.shndx as usize).ok_or_else(|| ObjectError::SymbolSectionOutOfRange {
-        index: sym.index,
-        name: sym.name.clone(),
-        section: sym.shndx,
-        count: sections.len() as u32,
-    })?;
-    let fits = sym.value.checked_add(sym.size).is_some_and(|end| end <= section.size);
-    if matches!(sym.kind, SymbolKind::Func | SymbolKind::Object) && !fits {
-        return Err(ObjectError::SymbolOutOfSection {
-            index: sym.index,
-            name: sym.name.clone(),
-            value: sym.value,
-            size: sym.size,
-            section: section.index,
-            section_size: section.size,
-        });
-    }
-    Ok(())
 }
 
 fn read_rels(

@@ -73,7 +73,7 @@ fn static_msg(err: object::read::Error) -> String {
 
 /// Checks the identification bytes ourselves so that wrong class/encoding get a precise error
 /// (the `object` crate reports them all as "unsupported ELF header").
-fn check_ident(data: &[u8]) -> Result<(), ObjectError> {
+pub(crate) fn check_ident(data: &[u8]) -> Result<(), ObjectError> {
     if data.len() < 64 {
         if data.len() >= 4 && data[..4] != e::ELFMAG {
             return Err(ObjectError::BadMagic);
@@ -148,26 +148,35 @@ fn read_section(
     sh: &SectionHeader64<Endianness>,
 ) -> Result<Section, ObjectError> {
     let name = String::from_utf8_lossy(name).into_owned();
-    let sh_type = sh.sh_type(endian);
-    let size = sh.sh_size(endian);
-    let flags = sh.sh_flags(endian);
-    let kind = classify(index, &name, sh_type, flags);
     let bytes = section_bytes(data, endian, index, &name, sh)?;
+    let mut section = section_header(endian, index, name, sh)?;
+    if matches!(section.kind, SectionKind::Btf | SectionKind::BtfExt) && section.sh_type != e::SHT_PROGBITS {
+        let what = format!("section type {} is not SHT_PROGBITS", section.sh_type);
+        return Err(ObjectError::BadSection { index, name: section.name, what });
+    }
+    if matches!(section.kind, SectionKind::Program | SectionKind::Text) {
+        section.insns = insn::decode_all(bytes, our_endian);
+    }
+    if keeps_data(section.kind, &section.name) {
+        section.data = bytes.to_vec();
+    }
+    Ok(section)
+}
+
+/// A section as the object model describes it from its header alone (`data`, `insns` and
+/// `relocations` empty), after checking that an instruction section holds whole instructions.
+/// The linker's lean reader builds its sections with it too, so both classify alike.
+pub(crate) fn section_header(
+    endian: Endianness,
+    index: u32,
+    name: String,
+    sh: &SectionHeader64<Endianness>,
+) -> Result<Section, ObjectError> {
+    let (sh_type, flags, size) = (sh.sh_type(endian), sh.sh_flags(endian), sh.sh_size(endian));
+    let kind = classify(index, &name, sh_type, flags);
     if matches!(kind, SectionKind::Program | SectionKind::Text) && size % INSN_SIZE as u64 != 0 {
         return Err(ObjectError::InsnSectionSize { index, name, size });
     }
-    if matches!(kind, SectionKind::Btf | SectionKind::BtfExt) && sh_type != e::SHT_PROGBITS {
-        return Err(ObjectError::BadSection {
-            index,
-            name,
-            what: format!("section type {sh_type} is not SHT_PROGBITS"),
-        });
-    }
-    let insns = match kind {
-        SectionKind::Program | SectionKind::Text => insn::decode_all(bytes, our_endian),
-        _ => Vec::new(),
-    };
-    let data = if keeps_data(kind, &name) { bytes.to_vec() } else { Vec::new() };
     Ok(Section {
         index,
         kind,
@@ -179,8 +188,8 @@ fn read_section(
         info: sh.sh_info(endian),
         entsize: sh.sh_entsize(endian),
         relocations: Vec::new(),
-        data,
-        insns,
+        data: Vec::new(),
+        insns: Vec::new(),
         name,
     })
 }
@@ -285,12 +294,12 @@ fn find_symtab(sections: &[Section]) -> Result<u32, ObjectError> {
     Ok(first.index)
 }
 
-fn bad_section(section: &Section, what: String) -> ObjectError {
+pub(crate) fn bad_section(section: &Section, what: String) -> ObjectError {
     ObjectError::BadSection { index: section.index, name: section.name.clone(), what }
 }
 
 /// Checks a table section's entry size and that its size is a whole number of entries.
-fn check_table(section: &Section, entsize: u64) -> Result<(), ObjectError> {
+pub(crate) fn check_table(section: &Section, entsize: u64) -> Result<(), ObjectError> {
     if section.entsize != entsize {
         return Err(bad_section(section, format!("entry size {} is not {entsize}", section.entsize)));
     }
@@ -353,6 +362,13 @@ fn read_symbol(
     let name = strings
         .get(name_off)
         .map_err(|_| ObjectError::BadSymbolName { index, offset: name_off, strtab })?;
+    let symbol = decode_symbol(endian, index, name, sym);
+    check_symbol_section(&symbol, sections)?;
+    Ok(symbol)
+}
+
+/// The symbol table entry as the object model describes it (not checked against the sections).
+pub(crate) fn decode_symbol(endian: Endianness, index: u32, name: &[u8], sym: &Sym64<Endianness>) -> Symbol {
     let name = String::from_utf8_lossy(name).into_owned();
     let shndx = u32::from(sym.st_shndx(endian));
     let value = sym.st_value(endian);
@@ -377,14 +393,12 @@ fn read_symbol(
         e::STV_PROTECTED => Visibility::Protected,
         _ => Visibility::Default,
     };
-    let symbol = Symbol { index, name, shndx, value, size, kind, binding, visibility };
-    check_symbol_section(&symbol, sections)?;
-    Ok(symbol)
+    Symbol { index, name, shndx, value, size, kind, binding, visibility }
 }
 
 /// A defined symbol must point into an existing section, and functions and objects must lie
 /// inside it (libbpf slices programs out of sections by these values).
-fn check_symbol_section(symbol: &Symbol, sections: &[Section]) -> Result<(), ObjectError> {
+pub(crate) fn check_symbol_section(symbol: &Symbol, sections: &[Section]) -> Result<(), ObjectError> {
     if symbol.shndx == u32::from(e::SHN_UNDEF) || symbol.shndx >= u32::from(e::SHN_LORESERVE) {
         return Ok(());
     }

@@ -10,7 +10,7 @@
 //! spec.
 use std::path::Path;
 
-mod elf;
+pub(crate) mod elf;
 mod error;
 pub mod input;
 pub mod insn;

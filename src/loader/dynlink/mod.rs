@@ -95,7 +95,7 @@ pub(crate) fn attach(obj: &mut Object, plan: &Plan) -> Result<(), LoadError> {
     record_imports(obj, plan)
 }
 
-fn slot_program<'o>(obj: &'o Object, slot: ExtSlot) -> Option<&'o Program> {
+fn slot_program(obj: &Object, slot: ExtSlot) -> Option<&Program> {
     match slot {
         ExtSlot::Program(i) => obj.programs.get(i),
         ExtSlot::Extension(i) => obj.dyn_extensions.get(i),
