@@ -3,9 +3,13 @@
 //! dynamically link against one shared, loaded rootlet (loading an object whose strong
 //! definition replaces the rootlet's `__weak` placeholder, then closing it). The kernel allows
 //! one replacement per placeholder at a time, so a thread may find it taken: that must be
-//! `EBUSY` naming the current owner, never anything else. Afterwards no thread saw an error,
-//! the fd count is back where it was, every kernel object the threads created is freed, and
-//! the dynamic-link registry holds only the rootlet (nothing once it is dropped too).
+//! `EBUSY` naming the current owner, never anything else. They also load callers of one shared,
+//! loaded library (`extern int classify()`: the library's function is loaded once as an EXT
+//! and linked into every caller's stub, so threads race on that shared EXT), run them and close
+//! them. Afterwards no thread saw an error, the library's map counted every call, the fd count
+//! is back where it was, every kernel object the threads created is freed (the shared EXT
+//! too), and the dynamic-link registry holds only the rootlet and the library (nothing once they
+//! are dropped too).
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +40,8 @@ struct Counters {
     linked: AtomicU64,
     replaced: AtomicU64,
     busy: AtomicU64,
+    /// Callers of the shared library loaded, run (both programs) and closed.
+    called: AtomicU64,
 }
 
 impl Counters {
@@ -49,6 +55,7 @@ struct Work {
     files: Vec<(String, std::path::PathBuf)>,
     link_inputs: Vec<(String, Vec<u8>)>,
     firewall: std::path::PathBuf,
+    caller: std::path::PathBuf,
     /// The rootlet's program fd (raw: the rootlet outlives the threads).
     rootlet_prog: i32,
     dynamic: bool,
@@ -66,7 +73,7 @@ fn run_program(obj: &Object, name: &str) -> Result<u32, String> {
 /// One step of a thread's rotation; Err describes an unexpected failure.
 fn step(work: &Work, counters: &Counters, step: usize) -> Result<(), String> {
     let opts = OpenOptions::default();
-    match step % 4 {
+    match step % 5 {
         0 => {
             for name in OPEN_ONLY {
                 let path = &work.files.iter().find(|(n, _)| n == name).ok_or("missing object")?.1;
@@ -96,7 +103,8 @@ fn step(work: &Work, counters: &Counters, step: usize) -> Result<(), String> {
             }
             Counters::add(&counters.linked);
         }
-        _ if work.dynamic => replace_placeholder(work, counters)?,
+        3 if work.dynamic => replace_placeholder(work, counters)?,
+        4 if work.dynamic => call_library(work, counters, step)?,
         _ => {}
     }
     Ok(())
@@ -123,6 +131,23 @@ fn replace_placeholder(work: &Work, counters: &Counters) -> Result<(), String> {
         }
         Err(e) => Err(format!("dynamic link: {e}")),
     }
+}
+
+/// Loads a caller of the shared library's `classify()` under a name of its own, checks that
+/// both its programs run the library's code (PASS, and TX for PASS), and closes it.
+fn call_library(work: &Work, counters: &Counters, step: usize) -> Result<(), String> {
+    let opts = OpenOptions { object_name: Some(format!("caller_{step}")), ..Default::default() };
+    let mut obj = Object::open_file(&work.caller, &opts).map_err(|e| format!("open caller: {e}"))?;
+    obj.load().map_err(|e| format!("load caller: {e}"))?;
+    for (prog, expected) in [("dyn_caller", uapi::xdp_action::XDP_PASS), ("dyn_caller2", uapi::xdp_action::XDP_TX)] {
+        let fd = obj.find_program(prog).and_then(|p| p.fd()).ok_or("caller program not loaded")?;
+        let verdict = run_xdp(fd)?;
+        if verdict != expected {
+            return Err(format!("{prog} returned {verdict}, expected {expected} from the library's classify()"));
+        }
+    }
+    Counters::add(&counters.called);
+    Ok(())
 }
 
 /// What a thread saw: unexpected errors, and the kernel objects it created.
@@ -168,7 +193,13 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
         }
         Err(e) => panic!("loading the replacement: {e}"),
     };
-    let work = Work { files, link_inputs, firewall, rootlet_prog, dynamic };
+    let library = dynamic.then(|| {
+        let mut library = Object::open_file(&common::compile_bpf("dyn_classifier"), &OpenOptions::default()).unwrap();
+        library.load().expect("loading the shared library");
+        library
+    });
+    let caller = common::compile_bpf("dyn_caller");
+    let work = Work { files, link_inputs, firewall, caller, rootlet_prog, dynamic };
     let counters = Counters::default();
     let fds = open_fds();
     let started = Instant::now();
@@ -186,7 +217,8 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
     let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
     report(&format!(
         "{THREADS} threads, {:.0} s: {} open-only rounds (x{} objects x2), {} load rounds (x{}), {} static links loaded, \
-         {} dynamic replacements, {} found the placeholder taken (EBUSY); {} kernel objects created",
+         {} dynamic replacements, {} found the placeholder taken (EBUSY), {} library callers loaded, run and closed; \
+         {} kernel objects created",
         elapsed.as_secs_f64(),
         count(&counters.opened) / OPEN_ONLY.len() as u64,
         OPEN_ONLY.len(),
@@ -195,19 +227,29 @@ fn eight_threads_open_load_link_and_replace_concurrently() {
         count(&counters.linked),
         count(&counters.replaced),
         count(&counters.busy),
+        count(&counters.called),
         created.len()
     ));
     assert!(errors.is_empty(), "{} errors, first ones:\n{}", errors.len(), errors.iter().take(10).map(|e| e.as_str()).collect::<Vec<_>>().join("\n"));
     assert!(count(&counters.loaded) > 0 && count(&counters.linked) > 0 && count(&counters.opened) > 0);
     assert!(!dynamic || count(&counters.replaced) > 0, "no thread ever replaced the placeholder");
+    assert!(!dynamic || count(&counters.called) > 0, "no thread ever called into the library");
     assert_eq!(open_fds(), fds, "fd count after the threads");
     let alive: Vec<String> = still_alive(&created).into_iter().map(|(kind, id)| describe(kind, id)).collect();
     assert_eq!(alive, Vec::<String>::new(), "kernel objects the threads created are still alive");
 
     let dynamic::Graph { objects, edges } = dynamic::snapshot();
-    assert_eq!(edges, [], "no replacement edge outlives its object");
-    assert_eq!(objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["dyn_rootlet"], "only the rootlet is registered");
+    assert_eq!(edges, [], "no replacement or call edge outlives its object");
+    let mut registered: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+    registered.sort_unstable();
+    let expected: &[&str] = if dynamic { &["dyn_classifier", "dyn_rootlet"] } else { &["dyn_rootlet"] };
+    assert_eq!(registered, expected, "only the rootlet and the library are registered");
     assert_eq!(run_xdp(rootlet.find_program("dyn_rootlet").and_then(|p| p.fd()).unwrap()), Ok(uapi::xdp_action::XDP_PASS));
-    drop(rootlet);
+    if let Some(library) = &library {
+        // Each caller ran both programs once on a PASS frame: two calls per caller.
+        let calls = common::dynlink::counter(common::dynlink::map_id(library, "classify_calls"), uapi::xdp_action::XDP_PASS);
+        assert_eq!(calls, 2 * count(&counters.called), "the library's own map counted every call of every caller");
+    }
+    drop((library, rootlet));
     assert!(dynamic::snapshot().objects.is_empty(), "the registry is empty once every object is closed");
 }
