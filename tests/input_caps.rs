@@ -54,3 +54,20 @@ fn kconfig_externs_bigger_than_a_map_value_are_refused() {
     let err = ObjectSpec::from_bytes(&data, "kconfig").unwrap_err().to_string();
     assert!(err.contains("map '.kconfig'") && err.contains("more than 536870912 bytes"), "{err}");
 }
+
+#[test]
+fn object_files_over_the_input_cap_are_refused_by_every_reader() {
+    use bpflink::object::input::MAX_INPUT_FILE_SIZE;
+    // A sparse file: one byte past the cap costs no disk space.
+    let dir = std::env::temp_dir().join(format!("bpflink-input-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.o");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(MAX_INPUT_FILE_SIZE + 1).unwrap();
+    drop(file);
+    let linked = Linker::new().add_file(&path).unwrap_err();
+    let opened = bpflink::loader::Object::open_file(&path, &Default::default()).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!((linked.errno(), opened.errno()), (libc::EFBIG, libc::EFBIG), "linker: {linked}; loader: {opened}");
+    assert!(linked.to_string().contains("larger than"), "{linked}");
+}

@@ -63,7 +63,7 @@ impl LinkError {
     /// The errno the C API reports for this error.
     pub fn errno(&self) -> i32 {
         match self {
-            LinkError::Io { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
+            LinkError::Io { source, .. } => crate::object::input::io_errno(source),
             LinkError::Object { source, .. } => source.errno(),
             LinkError::TooLarge { .. } => libc::E2BIG,
             LinkError::MissingBtf { .. } | LinkError::MissingSymbolBtf { .. } => libc::EINVAL,

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
+use crate::object::input::check_input_size;
 use crate::object::Section;
 
 use super::elf_in::{self, ReadStage};
@@ -34,13 +35,14 @@ impl FileReader {
     /// The parts of `file` that `elf_in::read(.., wanted)` reads, at their offsets in a buffer
     /// as long as the file.
     pub fn read(&mut self, file: &File, wanted: impl Fn(&Section) -> bool) -> std::io::Result<&[u8]> {
-        let len = usize::try_from(file.metadata()?.len()).map_err(|_| std::io::Error::from_raw_os_error(libc::EFBIG))?;
+        let size = file.metadata()?.len();
+        check_input_size(size)?;
+        let len = usize::try_from(size).map_err(|_| std::io::Error::from_raw_os_error(libc::EFBIG))?;
         if self.buf.len() < len {
             // Zeroed by the allocator (fresh pages): only the parts read are ever touched.
             self.buf = vec![0; len];
         }
         let buf = &mut self.buf[..len];
-        let size = len as u64;
         let mut have = merged(vec![0..HEAD, size.saturating_sub(TAIL)..size], size);
         for range in &have {
             file.read_exact_at(&mut buf[range.start as usize..range.end as usize], range.start)?;

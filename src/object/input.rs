@@ -20,10 +20,17 @@ pub struct InputTooLarge {
 pub fn read_input_file(path: &Path) -> io::Result<Vec<u8>> {
     let file = File::open(path)?;
     // A regular file's size is known up front; others are read up to the cap.
-    if file.metadata()?.len() > MAX_INPUT_FILE_SIZE {
+    check_input_size(file.metadata()?.len())?;
+    read_capped(file, MAX_INPUT_FILE_SIZE)
+}
+
+/// Refuses an input file of `len` bytes if it is over [`MAX_INPUT_FILE_SIZE`] (for readers
+/// that read only parts of a file, sized by its length).
+pub fn check_input_size(len: u64) -> io::Result<()> {
+    if len > MAX_INPUT_FILE_SIZE {
         return Err(too_large(MAX_INPUT_FILE_SIZE));
     }
-    read_capped(file, MAX_INPUT_FILE_SIZE)
+    Ok(())
 }
 
 /// Everything `reader` yields, if it is at most `max` bytes.
