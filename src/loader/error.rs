@@ -92,6 +92,12 @@ fn log_suffix(log: &str) -> String {
 }
 
 impl LoadError {
+    /// For `map_err`: a failed kernel call of the dynamic linker, described by `what`.
+    pub(crate) fn kernel(what: impl Into<String>) -> impl FnOnce(SysError) -> LoadError {
+        let what = what.into();
+        move |source| LoadError::Kernel { what, source }
+    }
+
     /// The positive errno the C ABI reports for this error (libbpf's value where it has one).
     pub fn errno(&self) -> i32 {
         match self {

@@ -22,19 +22,15 @@ use super::units::ImportSet;
 /// parallel wait here instead of each verifying the same function.
 static PROVIDER_EXT_LOADS: Mutex<()> = Mutex::new(());
 
-fn info_err(what: &'static str) -> impl FnOnce(sys::SysError) -> LoadError {
-    move |source| LoadError::Kernel { what: format!("reading the kernel id of {what}"), source }
-}
-
 /// The kernel id of a loaded program (the registry and the graph name programs by id).
 pub(crate) fn prog_id(fd: BorrowedFd<'_>) -> Result<u32, LoadError> {
-    sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd).map(|i| i.id).map_err(info_err("a program"))
+    sys::obj_get_info_by_fd::<uapi::bpf_prog_info>(fd).map(|i| i.id).map_err(LoadError::kernel("reading the kernel id of a program"))
 }
 
 /// The kernel id of a link.
 pub(crate) fn link_id(link: &Link) -> Result<u32, LoadError> {
     let fd = link.fd().ok_or_else(|| LoadError::Invalid { what: "link", name: String::new(), reason: "destroyed".into() })?;
-    sys::obj_get_info_by_fd::<uapi::bpf_link_info>(fd).map(|i| i.id).map_err(info_err("a link"))
+    sys::obj_get_info_by_fd::<uapi::bpf_link_info>(fd).map(|i| i.id).map_err(LoadError::kernel("reading the kernel id of a link"))
 }
 
 /// `BPF_LINK_CREATE` of the EXT `ext` into the function with BTF id `btf_id` of program

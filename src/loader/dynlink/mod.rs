@@ -273,12 +273,11 @@ fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, exte
         log(Level::Warn, &format!("object '{}': its functions can't be offered to other objects without BTF in the kernel", obj.name));
         return Ok(None);
     };
-    let info_err = |what: String| move |source| LoadError::Kernel { what, source };
-    let btf_id = sys::obj_get_info_by_fd::<uapi::bpf_btf_info>(btf_fd.as_fd()).map_err(info_err("reading the object's BTF id".into()))?.id;
+    let btf_id = sys::obj_get_info_by_fd::<uapi::bpf_btf_info>(btf_fd.as_fd()).map_err(LoadError::kernel("reading the object's BTF id"))?.id;
     let mut maps = Vec::new();
     for m in &obj.maps {
         let Some(fd) = m.fd() else { continue };
-        let id = sys::obj_get_info_by_fd::<uapi::bpf_map_info>(fd).map_err(info_err(format!("reading the id of map '{}'", m.name)))?.id;
+        let id = sys::obj_get_info_by_fd::<uapi::bpf_map_info>(fd).map_err(LoadError::kernel(format!("reading the id of map '{}'", m.name)))?.id;
         maps.push(ImageMap { name: m.name.clone(), real_name: m.real_name.clone(), origin: m.origin.clone(), id });
     }
     let externs = externs.values.iter().filter(|(_, v)| !matches!(v, ExternValue::Function { .. })).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -299,7 +298,7 @@ fn provider_image(obj: &Object, plan: &Plan, code: HashMap<u32, Vec<Insn>>, exte
 
 /// BTF type ids of the functions the kernel kept in a loaded program (its func_info).
 fn kernel_func_ids(prog: std::os::fd::BorrowedFd<'_>) -> Result<Vec<u32>, LoadError> {
-    raw_kernel_func_ids(prog).map_err(|source| LoadError::Kernel { what: "reading a program's func_info".into(), source })
+    raw_kernel_func_ids(prog).map_err(LoadError::kernel("reading a program's func_info"))
 }
 
 fn raw_kernel_func_ids(prog: std::os::fd::BorrowedFd<'_>) -> Result<Vec<u32>, sys::SysError> {
